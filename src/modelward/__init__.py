@@ -1,0 +1,8 @@
+"""modelward: GitOps for machine-learning models."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("modelward")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"

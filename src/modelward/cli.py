@@ -1,0 +1,163 @@
+"""The command line: parse options, call one core function, render, exit.
+
+Every ModelwardError becomes its message and its exit code here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import InvalidInput, ModelwardError
+
+INTERNAL_ERROR = 4
+
+HELP = """\
+modelward keeps machine-learning models in git: YAML manifests are the source of truth,
+every change is a pull request that is validated, trained, compared and judged by policy,
+and every promotion is an immutable git tag that auditors can verify from history alone.
+"""
+
+# Options defined once, so they mean the same on every command.
+REPO = click.option(
+    "--repo",
+    type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The repository checkout to work on.",
+)
+
+
+def FORMAT(*choices: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices or ("text", "json")),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
+
+
+class Funnel(click.Group):
+    """Maps ModelwardError to its exit code; anything else is reported as a bug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidInput as exc:
+            fmt = (ctx.meta.get("modelward.format") or "text") if ctx else "text"
+            if fmt == "json":
+                click.echo(
+                    json.dumps(
+                        {"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2
+                    )
+                )
+            else:
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
+            ctx.exit(exc.exit_code)
+        except ModelwardError as exc:
+            click.echo(f"modelward: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("modelward.traceback"):
+                raise
+            click.echo(
+                f"modelward: unexpected error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in modelward. Run again with --traceback and report the output.",
+                err=True,
+            )
+            ctx.exit(INTERNAL_ERROR)
+
+
+@click.group(cls=Funnel, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, "--version", prog_name="modelward", message="%(prog)s %(version)s"
+)
+@click.option("--traceback", is_flag=True, help="Show the Python traceback of unexpected errors.")
+@click.pass_context
+def main(ctx: click.Context, traceback: bool) -> None:
+    ctx.meta["modelward.traceback"] = traceback
+
+
+def _set_format(fmt: str) -> None:
+    click.get_current_context().meta["modelward.format"] = fmt
+
+
+@main.command()
+@REPO
+@FORMAT("text", "json")
+def validate(repo: Path, fmt: str) -> None:
+    """Check every manifest, dataset, policy and modelward.yaml; list what was found."""
+    from .workspace import inventory, load
+
+    _set_format(fmt)
+    summary = inventory(load(repo))
+    if fmt == "json":
+        click.echo(json.dumps({"valid": True, **summary}, indent=2))
+        return
+    click.echo(render_inventory(summary))
+
+
+def render_inventory(summary: dict[str, Any]) -> str:
+    models, datasets = summary["models"], summary["datasets"]
+    policies, waivers = summary["policies"], summary["waivers"]
+    out = [
+        f"valid: {len(models)} models, {len(datasets)} datasets, {len(policies)} policies, "
+        f"{len(waivers)} waivers; stages: {' -> '.join(summary['stages'])}",
+        "",
+        "Models",
+        table(
+            ["name", "version", "stage", "task", "estimator", "dataset", "primary"],
+            [
+                [
+                    m[k]
+                    for k in ("name", "version", "stage", "task", "estimator", "dataset", "primary")
+                ]
+                for m in models
+            ],
+        ),
+        "",
+        "Datasets",
+        table(
+            ["name", "source", "format"], [[d["name"], d["source"], d["format"]] for d in datasets]
+        ),
+        "",
+        "Policies",
+        table(
+            ["name", "stages", "enforcement", "rules"],
+            [
+                [p["name"], ", ".join(p["stages"]), p["enforcement"], ", ".join(p["rules"])]
+                for p in policies
+            ],
+        ),
+    ]
+    if waivers:
+        out += [
+            "",
+            "Waivers",
+            table(
+                ["policy", "rule", "model", "expires"],
+                [[w["policy"], w["rule"], w["model"], w["expires"]] for w in waivers],
+            ),
+        ]
+    return "\n".join(out)
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table."""
+    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join("  " + line for line in lines)

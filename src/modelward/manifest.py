@@ -1,0 +1,683 @@
+"""The files users write: Model, Dataset, Policy, Waivers and the root Config.
+
+Each schema is a frozen pydantic model whose field docstrings are the reference
+documentation (README's manifest reference is generated from them). `parse` turns
+a yamlio.Document into a record or an InvalidInput whose problems carry the file,
+the line and the key path of every mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InvalidInput, Problem
+from .yamlio import Document, Loc
+
+API_VERSION = "modelward/v1"
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+IMPORT_PATH_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+# scikit-learn scorer names (sklearn.metrics.get_scorer_names()), kept here so that
+# validation never imports scikit-learn; a test checks they still exist.
+CLASSIFICATION_METRICS = frozenset(
+    {
+        "accuracy",
+        "balanced_accuracy",
+        "average_precision",
+        "f1",
+        "f1_macro",
+        "f1_micro",
+        "f1_weighted",
+        "jaccard",
+        "matthews_corrcoef",
+        "neg_brier_score",
+        "neg_log_loss",
+        "precision",
+        "precision_macro",
+        "precision_micro",
+        "precision_weighted",
+        "recall",
+        "recall_macro",
+        "recall_micro",
+        "recall_weighted",
+        "roc_auc",
+        "roc_auc_ovr",
+        "roc_auc_ovo",
+        "roc_auc_ovr_weighted",
+        "roc_auc_ovo_weighted",
+    }
+)
+REGRESSION_METRICS = frozenset(
+    {
+        "explained_variance",
+        "r2",
+        "max_error",
+        "neg_mean_absolute_error",
+        "neg_mean_absolute_percentage_error",
+        "neg_mean_squared_error",
+        "neg_mean_squared_log_error",
+        "neg_median_absolute_error",
+        "neg_root_mean_squared_error",
+        "neg_root_mean_squared_log_error",
+        "neg_mean_poisson_deviance",
+        "neg_mean_gamma_deviance",
+        "d2_absolute_error_score",
+    }
+)
+METRICS_BY_TASK = {"classification": CLASSIFICATION_METRICS, "regression": REGRESSION_METRICS}
+ALL_METRICS = CLASSIFICATION_METRICS | REGRESSION_METRICS
+BUILTIN_STAGES = ("none", "archived")
+CardField = Literal[
+    "intended_use",
+    "out_of_scope_use",
+    "limitations",
+    "ethical_considerations",
+    "caveats",
+    "training_data",
+    "references",
+]
+
+
+class Record(BaseModel):
+    """Base of every schema: unknown keys are errors, values are typed strictly."""
+
+    kind_name: ClassVar[str] = ""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+
+def _name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid name: use lowercase letters, digits and '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _metric(value: str) -> str:
+    if value not in ALL_METRICS:
+        raise ValueError(_unknown("metric", value, ALL_METRICS))
+    return value
+
+
+def _unknown(what: str, value: str, choices: Any) -> str:
+    close = difflib.get_close_matches(value, sorted(choices), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {value!r}{hint}"
+
+
+Name = Annotated[str, Field(min_length=1)]
+
+
+# ---------------------------------------------------------------- Model
+
+
+class Card(Record):
+    """Model card fields. Policies decide which ones are required."""
+
+    intended_use: str | None = None
+    """What the model is for and who may rely on it."""
+    out_of_scope_use: str | None = None
+    """Uses the model was not built or tested for."""
+    limitations: str | None = None
+    """Known weaknesses, populations or conditions where it performs worse."""
+    ethical_considerations: str | None = None
+    """Risks of harm, sensitive attributes, mitigations."""
+    caveats: str | None = None
+    """Anything else a reader must know before using the model."""
+    training_data: str | None = None
+    """Provenance of the training data beyond what the dataset manifest says."""
+    references: str | None = None
+    """Papers, tickets or documents behind the model."""
+
+
+class Features(Record):
+    """Which columns are features: all but `exclude` (and the target), or only `include`."""
+
+    include: list[str] | None = None
+    """Use exactly these columns as features."""
+    exclude: list[str] = []
+    """Use every column except these (and the target)."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Features:
+        if self.include is not None and self.exclude:
+            raise ValueError("give either include or exclude, not both")
+        return self
+
+
+class Split(Record):
+    """The train/test split: deterministic from its seed."""
+
+    test_size: float = Field(0.2, gt=0, lt=1)
+    """Share of rows held out for evaluation, between 0 and 1."""
+    stratify: bool = False
+    """Keep the target's class balance in both parts (classification only)."""
+    seed: int = 0
+    """Random seed of the split."""
+
+
+class DataSpec(Record):
+    """What the model trains on."""
+
+    dataset: str
+    """Name of a dataset under data/ (data/NAME/dataset.yaml)."""
+    target: str
+    """The column to predict."""
+    features: Features = Features()
+    """Feature columns; by default every column but the target."""
+    split: Split = Split()
+    """How rows are split for evaluation."""
+
+    check_dataset = field_validator("dataset")(_name)
+
+
+class Estimator(Record):
+    """How the model is built."""
+
+    estimator: str
+    """Import path of a scikit-learn compatible estimator, allow-listed in modelward.yaml."""
+    params: dict[str, Any] = {}
+    """Keyword arguments of the estimator, checked against its get_params()."""
+    preprocess: Literal["auto", "none"] = "auto"
+    """auto: impute and scale numeric columns, impute and one-hot encode the rest; none: as is."""
+
+    @field_validator("estimator")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not IMPORT_PATH_RE.match(value):
+            raise ValueError(f"{value!r} is not an import path like sklearn.linear_model.Ridge")
+        return value
+
+
+class Evaluation(Record):
+    """How the model is scored."""
+
+    metrics: list[str] = Field(min_length=1)
+    """scikit-learn scorer names, e.g. roc_auc, f1, r2, neg_root_mean_squared_error."""
+    primary: str
+    """The metric that headlines reports; one of `metrics`."""
+    slices: list[str] = []
+    """Columns whose values get metrics of their own (fairness, segments)."""
+
+    check_metrics = field_validator("metrics")(lambda v: [_metric(m) for m in v])
+    check_primary = field_validator("primary")(_metric)
+
+
+class Model(Record):
+    """models/NAME/model.yaml: one model, the single source of truth for it."""
+
+    kind_name: ClassVar[str] = "Model"
+    api_version: Literal["modelward/v1"] = Field(alias="apiVersion")
+    """Schema version: modelward/v1."""
+    kind: Literal["Model"]
+    """Always Model."""
+    name: str
+    """Equals the folder name; lowercase letters, digits and '-'."""
+    version: str
+    """Semantic version; a change that alters the artifact must bump it."""
+    stage: str = "none"
+    """Desired stage: none, archived, or a stage of modelward.yaml (staging, production)."""
+    owners: list[str] = Field(min_length=1)
+    """GitHub logins or @org/team handles whose approvals count as the owners'."""
+    description: str
+    """One or two sentences on what the model predicts."""
+    card: Card = Card()
+    """Model card fields."""
+    task: Literal["classification", "regression"]
+    """classification or regression."""
+    data: DataSpec
+    """Training data."""
+    model: Estimator
+    """Estimator and preprocessing."""
+    evaluation: Evaluation
+    """Metrics and slices."""
+
+    check_name = field_validator("name")(_name)
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not SEMVER_RE.match(value):
+            raise ValueError(f"{value!r} is not a semantic version like 1.2.0")
+        return value
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        return _name(value)
+
+
+# ---------------------------------------------------------------- Dataset
+
+
+class Dataset(Record):
+    """data/NAME/dataset.yaml: a dataset and the expectations it must meet."""
+
+    kind_name: ClassVar[str] = "Dataset"
+    api_version: Literal["modelward/v1"] = Field(alias="apiVersion")
+    """Schema version: modelward/v1."""
+    kind: Literal["Dataset"]
+    """Always Dataset."""
+    name: str
+    """Equals the folder name."""
+    description: str | None = None
+    """Where the data comes from."""
+    source: str
+    """A file relative to this folder (never outside the repository), or a URI pinned by sha256."""
+    format: Literal["csv", "parquet"] | None = None
+    """csv or parquet; by default taken from the file extension."""
+    sha256: str | None = None
+    """Pin of the file's content; checked before the data is used."""
+    expectations: str = "expectations.yaml"
+    """Great Expectations file relative to this folder."""
+
+    check_name = field_validator("name")(_name)
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha(cls, value: str | None) -> str | None:
+        if value is not None and not SHA256_RE.match(value):
+            raise ValueError("expected 64 lowercase hexadecimal characters")
+        return value
+
+    @field_validator("source", "expectations")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if "://" in value:
+            return value
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", value):
+            raise ValueError(f"{value!r} is an absolute path; give a path inside the repository")
+        if ".." in re.split(r"[\\/]", value):
+            raise ValueError(f"{value!r} leaves the dataset folder ('..' is not allowed)")
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _remote_pinned(self) -> Dataset:
+        if self.is_remote and self.sha256 is None:
+            raise ValueError(f"remote source {self.source!r} needs a sha256 pin")
+        if "://" in self.expectations:
+            raise ValueError("expectations must be a file in the repository")
+        return self
+
+    @property
+    def is_remote(self) -> bool:
+        return "://" in self.source
+
+    @property
+    def file_format(self) -> str:
+        if self.format:
+            return self.format
+        return "parquet" if self.source.lower().endswith((".parquet", ".pq")) else "csv"
+
+
+# ---------------------------------------------------------------- Policy
+
+
+class NoRegression(Record):
+    """The candidate may not score worse than the version in a stage by more than max_drop."""
+
+    metric: str
+    """Metric compared."""
+    max_drop: float = Field(ge=0)
+    """Largest allowed drop (absolute, in the metric's units)."""
+    against: str = "production"
+    """Stage whose registered version is the baseline."""
+
+    check_metric = field_validator("metric")(_metric)
+
+
+class FairnessGap(Record):
+    """The spread of a metric across the values of a slice column is bounded."""
+
+    metric: str
+    """Metric computed per slice value."""
+    slice: str
+    """Slice column (one of the model's evaluation.slices)."""
+    max_gap: float = Field(ge=0)
+    """Largest allowed difference between the best and worst slice."""
+
+    check_metric = field_validator("metric")(_metric)
+
+
+class Approvals(Record):
+    """Pull-request approvals required."""
+
+    min: int = Field(1, ge=1)
+    """How many distinct approvers."""
+    from_: Literal["owners", "governance"] | list[str] = Field("owners", alias="from")
+    """owners (the model's), governance (modelward.yaml), or a list of logins."""
+    exclude_author: bool = True
+    """The pull request author's own approval never counts."""
+
+
+class Rule(Record):
+    """One rule: a mapping with exactly one of these keys."""
+
+    required_card_fields: list[CardField] | None = None
+    """These model card fields must be filled in."""
+    data_checks_pass: bool | None = None
+    """Every expectation of the model's dataset must pass."""
+    min_metric: dict[str, float] | None = None
+    """Floor per metric, e.g. {roc_auc: 0.8}."""
+    no_regression: NoRegression | None = None
+    """No drop against the registered version in a stage."""
+    fairness_gap: FairnessGap | None = None
+    """Bounded metric spread across a slice column."""
+    approvals: Approvals | None = None
+    """Required approvals."""
+    allowed_estimators: list[str] | None = None
+    """Glob patterns of allowed estimator import paths, e.g. sklearn.*."""
+    max_artifact_mb: float | None = Field(None, gt=0)
+    """Largest artifact size in megabytes."""
+    version_bump: bool | None = None
+    """An artifact that changed needs a new version."""
+
+    @field_validator("min_metric")
+    @classmethod
+    def _metrics(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for name in value or {}:
+            _metric(name)
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Rule:
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            kinds = ", ".join(type(self).model_fields)
+            raise ValueError(
+                f"a rule has exactly one of: {kinds}"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in type(self).model_fields if getattr(self, k) is not None)
+
+    @property
+    def value(self) -> Any:
+        return getattr(self, self.kind)
+
+
+RULE_KINDS = tuple(Rule.model_fields)
+
+
+class AppliesTo(Record):
+    """Which models and stages a policy governs."""
+
+    stages: list[str] = Field(min_length=1)
+    """Stages of modelward.yaml; the policy judges models moving into or within them."""
+    models: list[str] = ["*"]
+    """Glob patterns of model names."""
+
+
+class Policy(Record):
+    """policies/NAME.yaml: governance rules, read from the pull request's base branch."""
+
+    kind_name: ClassVar[str] = "Policy"
+    api_version: Literal["modelward/v1"] = Field(alias="apiVersion")
+    """Schema version: modelward/v1."""
+    kind: Literal["Policy"]
+    """Always Policy."""
+    name: str
+    """Equals the file name without .yaml."""
+    description: str | None = None
+    """Why these rules exist."""
+    applies_to: AppliesTo
+    """Scope."""
+    enforcement: Literal["block", "warn"] = "block"
+    """block fails the commit status; warn only reports."""
+    rules: list[Rule] = Field(min_length=1)
+    """The rules, each a one-key mapping."""
+
+    check_name = field_validator("name")(_name)
+
+
+class Waiver(Record):
+    """A time-boxed exception to one rule of one policy for one model."""
+
+    policy: str
+    """Policy name."""
+    rule: str
+    """Rule kind, e.g. fairness_gap."""
+    model: str
+    """Model name or glob."""
+    reason: str
+    """Why the exception is acceptable."""
+    approved_by: list[str] = Field(min_length=1)
+    """Who accepted the risk."""
+    expires: dt.date
+    """Last day the waiver applies (YYYY-MM-DD)."""
+
+    @field_validator("rule")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        if value not in RULE_KINDS and value != "promotes_from":
+            raise ValueError(_unknown("rule", value, (*RULE_KINDS, "promotes_from")))
+        return value
+
+    def live(self, today: dt.date) -> bool:
+        return today <= self.expires
+
+
+class Waivers(Record):
+    """policies/waivers.yaml: the exceptions in force."""
+
+    kind_name: ClassVar[str] = "Waivers"
+    api_version: Literal["modelward/v1"] = Field(alias="apiVersion")
+    """Schema version: modelward/v1."""
+    kind: Literal["Waivers"]
+    """Always Waivers."""
+    waivers: list[Waiver] = []
+    """The waivers."""
+
+
+# ---------------------------------------------------------------- Config
+
+
+class Stage(Record):
+    """A stage a model version can be assigned to."""
+
+    name: str
+    """Stage name."""
+    promotes_from: str | None = None
+    """A version enters this stage only after it was assigned to that one."""
+
+    check_name = field_validator("name")(_name)
+
+
+class Artifacts(Record):
+    """Where trained artifacts are stored, content-addressed."""
+
+    store: str = ".modelward/artifacts"
+    """A directory inside the repository, or an fsspec URL (s3://..., gs://...)."""
+
+
+class Governance(Record):
+    """Who governs the governance files."""
+
+    owners: list[str] = Field(min_length=1)
+    """Logins or teams whose approval changes under policies/ and to modelward.yaml need."""
+
+
+class Estimators(Record):
+    """Which estimators manifests may name."""
+
+    allow: list[str] = ["sklearn."]
+    """Import-path prefixes; checked without importing anything."""
+
+
+class Config(Record):
+    """modelward.yaml at the repository root."""
+
+    kind_name: ClassVar[str] = "Config"
+    api_version: Literal["modelward/v1"] = Field(alias="apiVersion")
+    """Schema version: modelward/v1."""
+    kind: Literal["Config"]
+    """Always Config."""
+    default_branch: str = "main"
+    """The branch whose manifests are the desired state and whose merges promote."""
+    stages: list[Stage] = [Stage(name="staging"), Stage(name="production", promotes_from="staging")]
+    """Stages in order."""
+    artifacts: Artifacts = Artifacts()
+    """Artifact store."""
+    governance: Governance | None = None
+    """Owners of policies/ and modelward.yaml."""
+    estimators: Estimators = Estimators()
+    """Estimator allow-list."""
+
+    @model_validator(mode="after")
+    def _stage_order(self) -> Config:
+        names = [s.name for s in self.stages]
+        for stage in self.stages:
+            if stage.name in BUILTIN_STAGES:
+                raise ValueError(f"stage name {stage.name!r} is reserved")
+            if names.count(stage.name) > 1:
+                raise ValueError(f"stage {stage.name!r} is listed twice")
+            if stage.promotes_from is not None and stage.promotes_from not in names:
+                raise ValueError(
+                    f"stage {stage.name!r} promotes from unknown stage {stage.promotes_from!r}"
+                )
+        return self
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    @classmethod
+    def default(cls) -> Config:
+        return cls.model_validate({"apiVersion": API_VERSION, "kind": "Config"})
+
+
+# ---------------------------------------------------------------- parsing
+
+R = TypeVar("R", bound=Record)
+
+_TYPE_MESSAGES = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "date_type": "expected a date (YYYY-MM-DD)",
+    "missing": "required field is missing",
+}
+
+
+def parse(doc: Document, schema: type[R]) -> R:
+    """Validate a document against a schema; every problem names its file and line."""
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InvalidInput.one(
+            doc.path, doc.line(), "", f"expected a {schema.kind_name} mapping at the top level"
+        )
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind != schema.kind_name and "kind" in data:
+        raise InvalidInput([doc.problem(("kind",), f"expected {schema.kind_name}, got {kind!r}")])
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(_problems(doc, schema, exc)) from None
+
+
+def _problems(doc: Document, schema: type[Record], exc: ValidationError) -> Iterator[Problem]:
+    for err in exc.errors():
+        loc = _clean_loc(err["loc"])
+        yield doc.problem(loc, _message(schema, err, loc))
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> Loc:
+    # pydantic inserts union-member tags ("list[str]", "literal[...]") into locs
+    return tuple(p for p in loc if isinstance(p, int) or not re.match(r"^[a-z]+\[|function-", p))
+
+
+def _message(schema: type[Record], err: Any, loc: Loc) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        fields = _fields_at(schema, loc[:-1])
+        return _unknown("key", str(loc[-1]), fields).replace("unknown key", "unknown key", 1)
+    if kind == "literal_error":
+        return f"must be {err['ctx']['expected']} (got {_short(err['input'])})"
+    if kind in ("value_error", "assertion_error"):
+        return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    ctx = err.get("ctx") or {}
+    if kind == "too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else str(err["msg"]).lower()
+    bounds = {
+        "greater_than": ">",
+        "greater_than_equal": ">=",
+        "less_than": "<",
+        "less_than_equal": "<=",
+    }
+    if kind in bounds:
+        bound = next(iter(ctx.values()))
+        return f"must be {bounds[kind]} {bound} (got {_short(err['input'])})"
+    if kind in _TYPE_MESSAGES:
+        message = _TYPE_MESSAGES[kind]
+        return message if kind == "missing" else f"{message} (got {_short(err['input'])})"
+    msg = str(err["msg"])
+    return msg[0].lower() + msg[1:]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _fields_at(schema: type[Record], loc: Loc) -> list[str]:
+    """Valid keys of the mapping at `loc` (for close-match suggestions)."""
+    current: Any = schema
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, Record)):
+            return []
+        info = current.model_fields.get(str(part)) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        if info is None:
+            return []
+        current = _record_in(info.annotation)
+    if isinstance(current, type) and issubclass(current, Record):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _record_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, Record):
+        return annotation
+    for arg in get_args(annotation):
+        found = _record_in(arg)
+        if found is not None:
+            return found
+    if get_origin(annotation) is None:
+        return None
+    return None
