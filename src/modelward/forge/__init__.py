@@ -1,0 +1,1 @@
+"""Where reports, statuses, approvals and releases live: GitHub, or files and stdout."""

@@ -1,0 +1,77 @@
+"""The forge port: what the pull-request and promotion flows need from a code host.
+
+The flows speak only to this interface; `local.py` implements it with files (and the
+git-native `Approved-by:` trailer), `github.py` with PyGithub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+State = Literal["success", "failure", "pending", "error"]
+STATUS_CONTEXT = "modelward/governance"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What the flows need to know of a pull request."""
+
+    number: int | None
+    author: str | None
+    head_sha: str
+    base_ref: str
+    url: str | None = None
+    approvers: tuple[str, ...] = ()
+    merge_commit: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a report, release or comment ended up (a URL or a file)."""
+
+    kind: str
+    location: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+class Forge(Protocol):
+    name: str
+
+    def pull_request(self, head_sha: str, base_ref: str) -> PullRequest:
+        """The pull request under review, with its current approvals."""
+        ...
+
+    def previous_report(self, pr: PullRequest) -> str | None:
+        """The report this bot posted earlier on the pull request, if any."""
+        ...
+
+    def publish_report(
+        self,
+        pr: PullRequest,
+        markdown: str,
+        data: Mapping[str, object],
+        state: State,
+        description: str,
+    ) -> list[Published]:
+        """Post or update the one sticky report and set the commit status."""
+        ...
+
+    def merged_pull_request(self, merge_commit: str) -> PullRequest | None:
+        """The pull request a commit on the default branch merged, with its approvals."""
+        ...
+
+    def saved_report_data(self, head_sha: str) -> Mapping[str, object] | None:
+        """The machine-readable block of the report made for `head_sha`, if any."""
+        ...
+
+    def publish_release(self, tag: str, files: Mapping[str, Path], notes: str) -> Published:
+        """Attach artifact, model card and metrics to a release named by the tag."""
+        ...
+
+    def comment(self, pr: PullRequest, markdown: str) -> Published:
+        """A one-off comment (the promotion summary on the merged pull request)."""
+        ...

@@ -1,0 +1,148 @@
+"""The offline forge: reports go to files (and the CLI prints them), approvals come
+from the command line or from `Approved-by:` trailers of the merge commit.
+
+Everything it writes lives under `.modelward/` so that `modelward promote` can read
+back the report that `modelward pr` made for the same head.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .. import git
+from .base import Published, PullRequest, State
+
+TRAILER_RE = re.compile(
+    r"^Approved-by:\s*@?([A-Za-z0-9][A-Za-z0-9-]*)\s*(?:<[^>]*>)?\s*$", re.M | re.I
+)
+PR_RE = re.compile(r"(?:Merge pull request #|\(#|^Pull-request:\s*#?)(\d+)", re.M | re.I)
+AUTHOR_RE = re.compile(r"^Pull-request-author:\s*@?([A-Za-z0-9][A-Za-z0-9-]*)\s*$", re.M | re.I)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class LocalForge:
+    """A forge made of the repository's own `.modelward/` folder."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        repo: Path,
+        *,
+        author: str | None = None,
+        approvers: Sequence[str] = (),
+        pr_number: int | None = None,
+        report_file: Path | None = None,
+    ) -> None:
+        self.repo = repo
+        self.author = author
+        self.approvers = tuple(approvers)
+        self.pr_number = pr_number
+        self.report_file = report_file
+        self.home = repo / ".modelward"
+
+    def pull_request(self, head_sha: str, base_ref: str) -> PullRequest:
+        return PullRequest(
+            number=self.pr_number,
+            author=self.author,
+            head_sha=head_sha,
+            base_ref=base_ref,
+            approvers=self.approvers,
+        )
+
+    def _report_paths(self, head_sha: str) -> tuple[Path, Path]:
+        folder = self.home / "reports"
+        return folder / f"{head_sha}.md", folder / f"{head_sha}.json"
+
+    def previous_report(self, pr: PullRequest) -> str | None:
+        md, _ = self._report_paths(pr.head_sha)
+        return md.read_text() if md.is_file() else None
+
+    def publish_report(
+        self,
+        pr: PullRequest,
+        markdown: str,
+        data: Mapping[str, object],
+        state: State,
+        description: str,
+    ) -> list[Published]:
+        md, js = self._report_paths(pr.head_sha)
+        write_atomic(js, json.dumps(data, indent=2, sort_keys=True).encode())
+        write_atomic(md, markdown.encode())
+        out = [Published("report", str(md), {"state": state, "description": description})]
+        if self.report_file is not None:
+            write_atomic(self.report_file, markdown.encode())
+            out.append(Published("report", str(self.report_file)))
+        return out
+
+    def saved_report_data(self, head_sha: str) -> Mapping[str, object] | None:
+        _, js = self._report_paths(head_sha)
+        if not js.is_file():
+            return None
+        loaded = json.loads(js.read_text())
+        return loaded if isinstance(loaded, dict) else None
+
+    def merged_pull_request(self, merge_commit: str) -> PullRequest | None:
+        """Read the merge commit: its second parent is the head, trailers name approvers."""
+        raw = git.run(self.repo, "log", "-1", "--format=%P%x00%an%x00%B", merge_commit)
+        parents, commit_author, body = raw.split("\0", 2)
+        parent_list = parents.split()
+        head = (
+            parent_list[1]
+            if len(parent_list) > 1
+            else parent_list[0]
+            if parent_list
+            else merge_commit
+        )
+        number = PR_RE.search(body)
+        author_match = AUTHOR_RE.search(body)
+        if len(parent_list) > 1 and not author_match:
+            author = git.run(self.repo, "log", "-1", "--format=%an", parent_list[1]).strip()
+        else:
+            author = author_match.group(1) if author_match else commit_author
+        approvers = tuple(dict.fromkeys(m.group(1) for m in TRAILER_RE.finditer(body)))
+        if not approvers and not number and len(parent_list) < 2:
+            return None
+        return PullRequest(
+            number=int(number.group(1)) if number else None,
+            author=author,
+            head_sha=head,
+            base_ref=parent_list[0] if parent_list else merge_commit,
+            approvers=approvers,
+            merge_commit=merge_commit,
+            title=body.splitlines()[0] if body else None,
+        )
+
+    def publish_release(self, tag: str, files: Mapping[str, Path], notes: str) -> Published:
+        folder = self.home / "releases" / tag
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, src in files.items():
+            target = folder / name
+            tmp = folder / f".{name}.tmp"
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, target)
+        write_atomic(folder / "RELEASE.md", notes.encode())
+        return Published("release", str(folder))
+
+    def comment(self, pr: PullRequest, markdown: str) -> Published:
+        key = f"pr-{pr.number}" if pr.number is not None else (pr.merge_commit or pr.head_sha)
+        path = self.home / "comments" / f"{key}.md"
+        write_atomic(path, markdown.encode())
+        return Published("comment", str(path))
