@@ -423,7 +423,7 @@ def evaluate_governance(
     governance.owners in modelward.yaml nobody can approve: the verdict is a warn-level
     failure, visible but not blocking, until governance owners are configured.
     """
-    governed = sorted({f for f in changed_files if is_governed(f)})
+    governed = sorted({f.removeprefix("./") for f in changed_files if is_governed(f)})
     if not governed:
         return []
     what = ", ".join(governed)
