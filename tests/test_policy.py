@@ -745,3 +745,15 @@ def test_review_event_drops_a_waiver_that_expired_since(ws: Workspace) -> None:
         "more than 0.0500; waiver expired 2027-06-30 (policies/waivers.yaml:4)"
     )
     assert summarize(again) == "fail"
+
+
+def test_waiver_can_cover_pending_approvals_and_stays_visible(ws: Workspace) -> None:
+    file = waivers(
+        "  - {policy: production, rule: approvals, model: churn, reason: team of one,"
+        " approved_by: [carol], expires: 2026-03-31}\n"
+    )
+    verdicts = run(ws, candidate(ws), waiver_file=file, approvals=Approvals("bob", ("alice",)))
+    v = one(verdicts, "approvals")
+    assert (v.status, v.effective, v.blocking) == ("pending", "waived", False)
+    assert v.waiver is not None and v.waiver.approved_by == ("carol",)
+    assert summarize(verdicts) == "pass"
