@@ -628,26 +628,42 @@ def parse(doc: Document, schema: type[R]) -> R:
 
 def _problems(doc: Document, schema: type[Record], exc: ValidationError) -> Iterator[Problem]:
     for err in exc.errors():
-        loc = _clean_loc(err["loc"])
+        loc = _clean_loc(doc.data, err["loc"])
         error = (err.get("ctx") or {}).get("error")
         if isinstance(error, At):
             loc = (*loc, *error.loc)
         yield doc.problem(loc, _message(schema, err, loc))
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> Loc:
-    # pydantic inserts union-member tags ("list[str]", "literal[...]", "function-after[...]")
-    # and "[key]" (an invalid mapping key) into locs; the line is the key's own line.
-    return tuple(
-        p for p in loc if isinstance(p, int) or not (p == "[key]" or re.match(r"^[a-z-]+\[", p))
-    )
+_TAG_RE = re.compile(r"^[a-z-]+\[|^(str|int|float|bool|none)$")
+
+
+def _clean_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
+    """pydantic's loc without the parts it adds that are not in the document.
+
+    It inserts union-member tags ("list[str]", "literal[...]", "function-after[...]")
+    and "[key]" (for an invalid mapping key, whose line is the key's own line).
+    Parts that are real keys of the document are always kept, whatever they look like.
+    """
+    out: list[str | int] = []
+    current = data
+    for part in loc:
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_list or (isinstance(current, dict) and part in current):
+            current = current[part]
+        elif isinstance(part, str) and (part == "[key]" or _TAG_RE.match(part)):
+            continue
+        else:
+            current = None
+        out.append(part)
+    return tuple(out)
 
 
 def _message(schema: type[Record], err: Any, loc: Loc) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         fields = _fields_at(schema, loc[:-1])
-        return _unknown("key", str(loc[-1]), fields)
+        return _unknown("key", str(loc[-1]) if loc else "", fields)
     if kind == "literal_error":
         message = f"must be {err['ctx']['expected']} (got {_short(err['input'])})"
         if isinstance(err["input"], str):
