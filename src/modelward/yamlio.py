@@ -250,6 +250,8 @@ def _scalar(event: Any) -> Any:
         raise _Fail(_line(event.start_mark), "merge keys (<<) are not supported")
     if tag not in _PLAIN_TAGS:
         raise _Fail(_line(event.start_mark), _refused(tag))
+    if tag == "tag:yaml.org,2002:str":  # most scalars: skip building a node
+        return event.value
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         return _constructor.yaml_constructors[tag](_constructor, node)
