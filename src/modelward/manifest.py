@@ -71,7 +71,7 @@ REGRESSION_METRICS = frozenset(
     {
         "explained_variance",
         "r2",
-        "max_error",
+        "neg_max_error",
         "neg_mean_absolute_error",
         "neg_mean_absolute_percentage_error",
         "neg_mean_squared_error",
