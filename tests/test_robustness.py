@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import ROOT, copy_example
 from hypothesis import HealthCheck, given, settings
@@ -137,8 +138,11 @@ def test_mutated_examples_parse_or_fail_cleanly(case: tuple[str, bytes]) -> None
     check_bytes(case[1])
 
 
-_BASE = Path(tempfile.mkdtemp(prefix="modelward-fuzz-"))
-copy_example(_BASE / "pristine")
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fuzz") / "pristine"
+    copy_example(path)
+    return path
 
 
 @settings(
@@ -147,12 +151,12 @@ copy_example(_BASE / "pristine")
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
 )
-@given(mutated_example())
-def test_mutated_repositories_load_or_fail_cleanly(case: tuple[str, bytes]) -> None:
+@given(case=mutated_example())
+def test_mutated_repositories_load_or_fail_cleanly(pristine: Path, case: tuple[str, bytes]) -> None:
     path, raw = case
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
-        shutil.copytree(_BASE / "pristine", repo)
+        shutil.copytree(pristine, repo)
         (repo / path).write_bytes(raw)
         try:
             ws = workspace.load(repo)
@@ -161,6 +165,6 @@ def test_mutated_repositories_load_or_fail_cleanly(case: tuple[str, bytes]) -> N
         workspace.inventory(ws)  # a repository that loads can also be summarised
 
 
-def test_the_mutation_strategies_reach_dates_and_the_workspace() -> None:
+def test_generated_dates_survive_the_dump_and_load_round_trip() -> None:
     # guards against a strategy that silently stops producing interesting input
     assert isinstance(load_bytes(dump({"d": dt.date(2026, 1, 1)}), "x").data["d"], dt.date)
