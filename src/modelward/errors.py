@@ -1,7 +1,8 @@
 """Every user-facing failure is a ModelwardError; the CLI maps them to exit codes.
 
 Exit codes: 1 a check or a blocking policy failed, 2 invalid input or usage,
-3 the forge or git failed. Anything that is not a ModelwardError is a bug.
+3 the forge or git failed. Anything that is not a ModelwardError is a bug: the CLI
+reports it as an internal error (exit 4) and `--traceback` shows it.
 """
 
 from __future__ import annotations

@@ -12,9 +12,17 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import InvalidInput, Problem
 from .yamlio import Document, Loc
@@ -63,7 +71,7 @@ REGRESSION_METRICS = frozenset(
     {
         "explained_variance",
         "r2",
-        "max_error",
+        "neg_max_error",
         "neg_mean_absolute_error",
         "neg_mean_absolute_percentage_error",
         "neg_mean_squared_error",
@@ -119,13 +127,26 @@ def _metric(value: str) -> str:
     return value
 
 
+class At(ValueError):
+    """A validation error about one key below the record that raised it.
+
+    Model validators see the whole record, so pydantic would place their errors on
+    the record's first line; `At(("source",), ...)` points at the key instead.
+    """
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def _unknown(what: str, value: str, choices: Any) -> str:
     close = difflib.get_close_matches(value, sorted(choices), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {what} {value!r}{hint}"
 
 
-Name = Annotated[str, Field(min_length=1)]
+Metric = Annotated[str, AfterValidator(_metric)]
+"""A scikit-learn scorer name from CLASSIFICATION_METRICS or REGRESSION_METRICS."""
 
 
 # ---------------------------------------------------------------- Model
@@ -161,7 +182,7 @@ class Features(Record):
     @model_validator(mode="after")
     def _one_of(self) -> Features:
         if self.include is not None and self.exclude:
-            raise ValueError("give either include or exclude, not both")
+            raise At(("include",), "give either include or exclude, not both")
         return self
 
 
@@ -212,15 +233,12 @@ class Estimator(Record):
 class Evaluation(Record):
     """How the model is scored."""
 
-    metrics: list[str] = Field(min_length=1)
+    metrics: list[Metric] = Field(min_length=1)
     """scikit-learn scorer names, e.g. roc_auc, f1, r2, neg_root_mean_squared_error."""
-    primary: str
+    primary: Metric
     """The metric that headlines reports; one of `metrics`."""
     slices: list[str] = []
     """Columns whose values get metrics of their own (fairness, segments)."""
-
-    check_metrics = field_validator("metrics")(lambda v: [_metric(m) for m in v])
-    check_primary = field_validator("primary")(_metric)
 
 
 class Model(Record):
@@ -316,9 +334,9 @@ class Dataset(Record):
     @model_validator(mode="after")
     def _remote_pinned(self) -> Dataset:
         if self.is_remote and self.sha256 is None:
-            raise ValueError(f"remote source {self.source!r} needs a sha256 pin")
+            raise At(("source",), f"remote source {self.source!r} needs a sha256 pin")
         if "://" in self.expectations:
-            raise ValueError("expectations must be a file in the repository")
+            raise At(("expectations",), "expectations must be a file in the repository")
         return self
 
     @property
@@ -338,27 +356,23 @@ class Dataset(Record):
 class NoRegression(Record):
     """The candidate may not score worse than the version in a stage by more than max_drop."""
 
-    metric: str
+    metric: Metric
     """Metric compared."""
     max_drop: float = Field(ge=0)
     """Largest allowed drop (absolute, in the metric's units)."""
     against: str = "production"
     """Stage whose registered version is the baseline."""
 
-    check_metric = field_validator("metric")(_metric)
-
 
 class FairnessGap(Record):
     """The spread of a metric across the values of a slice column is bounded."""
 
-    metric: str
+    metric: Metric
     """Metric computed per slice value."""
     slice: str
     """Slice column (one of the model's evaluation.slices)."""
     max_gap: float = Field(ge=0)
     """Largest allowed difference between the best and worst slice."""
-
-    check_metric = field_validator("metric")(_metric)
 
 
 class Approvals(Record):
@@ -371,6 +385,15 @@ class Approvals(Record):
     exclude_author: bool = True
     """The pull request author's own approval never counts."""
 
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _from(cls, value: Any) -> Any:
+        if value in ("owners", "governance"):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise ValueError(f"must be owners, governance or a list of logins (got {_short(value)})")
+
 
 class Rule(Record):
     """One rule: a mapping with exactly one of these keys."""
@@ -379,7 +402,7 @@ class Rule(Record):
     """These model card fields must be filled in."""
     data_checks_pass: bool | None = None
     """Every expectation of the model's dataset must pass."""
-    min_metric: dict[str, float] | None = None
+    min_metric: dict[Metric, float] | None = None
     """Floor per metric, e.g. {roc_auc: 0.8}."""
     no_regression: NoRegression | None = None
     """No drop against the registered version in a stage."""
@@ -394,21 +417,15 @@ class Rule(Record):
     version_bump: bool | None = None
     """An artifact that changed needs a new version."""
 
-    @field_validator("min_metric")
-    @classmethod
-    def _metrics(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        for name in value or {}:
-            _metric(name)
-        return value
-
     @model_validator(mode="after")
     def _exactly_one(self) -> Rule:
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
-        if len(given) != 1:
-            kinds = ", ".join(type(self).model_fields)
+        if not given:
+            raise ValueError(f"a rule needs one of: {', '.join(type(self).model_fields)}")
+        if len(given) > 1:
             raise ValueError(
-                f"a rule has exactly one of: {kinds}"
-                + (f" (got {', '.join(given)})" if given else "")
+                f"a rule has exactly one kind, got {' and '.join(given)}; "
+                "write one rule per list item"
             )
         return self
 
@@ -551,14 +568,15 @@ class Config(Record):
     @model_validator(mode="after")
     def _stage_order(self) -> Config:
         names = [s.name for s in self.stages]
-        for stage in self.stages:
+        for i, stage in enumerate(self.stages):
             if stage.name in BUILTIN_STAGES:
-                raise ValueError(f"stage name {stage.name!r} is reserved")
-            if names.count(stage.name) > 1:
-                raise ValueError(f"stage {stage.name!r} is listed twice")
+                raise At(("stages", i, "name"), f"stage name {stage.name!r} is reserved")
+            if names.index(stage.name) != i:
+                raise At(("stages", i, "name"), f"stage {stage.name!r} is listed twice")
             if stage.promotes_from is not None and stage.promotes_from not in names:
-                raise ValueError(
-                    f"stage {stage.name!r} promotes from unknown stage {stage.promotes_from!r}"
+                raise At(
+                    ("stages", i, "promotes_from"),
+                    _unknown("stage", stage.promotes_from, names),
                 )
         return self
 
@@ -610,22 +628,50 @@ def parse(doc: Document, schema: type[R]) -> R:
 
 def _problems(doc: Document, schema: type[Record], exc: ValidationError) -> Iterator[Problem]:
     for err in exc.errors():
-        loc = _clean_loc(err["loc"])
+        loc = _clean_loc(doc.data, err["loc"])
+        error = (err.get("ctx") or {}).get("error")
+        if isinstance(error, At):
+            loc = (*loc, *error.loc)
         yield doc.problem(loc, _message(schema, err, loc))
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> Loc:
-    # pydantic inserts union-member tags ("list[str]", "literal[...]") into locs
-    return tuple(p for p in loc if isinstance(p, int) or not re.match(r"^[a-z]+\[|function-", p))
+_TAG_RE = re.compile(r"^[a-z-]+\[|^(str|int|float|bool|none)$")
+
+
+def _clean_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
+    """pydantic's loc without the parts it adds that are not in the document.
+
+    It inserts union-member tags ("list[str]", "literal[...]", "function-after[...]")
+    and "[key]" (for an invalid mapping key, whose line is the key's own line).
+    Parts that are real keys of the document are always kept, whatever they look like.
+    """
+    out: list[str | int] = []
+    current = data
+    for part in loc:
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_list or (isinstance(current, dict) and part in current):
+            current = current[part]
+        elif isinstance(part, str) and (part == "[key]" or _TAG_RE.match(part)):
+            continue
+        else:
+            current = None
+        out.append(part)
+    return tuple(out)
 
 
 def _message(schema: type[Record], err: Any, loc: Loc) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         fields = _fields_at(schema, loc[:-1])
-        return _unknown("key", str(loc[-1]), fields).replace("unknown key", "unknown key", 1)
+        return _unknown("key", str(loc[-1]) if loc else "", fields)
     if kind == "literal_error":
-        return f"must be {err['ctx']['expected']} (got {_short(err['input'])})"
+        message = f"must be {err['ctx']['expected']} (got {_short(err['input'])})"
+        if isinstance(err["input"], str):
+            choices = re.findall(r"'([^']*)'", str(err["ctx"]["expected"]))
+            close = difflib.get_close_matches(err["input"], choices, n=1)
+            if close and len(choices) > 2:
+                message += f"; did you mean {close[0]!r}?"
+        return message
     if kind in ("value_error", "assertion_error"):
         return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     ctx = err.get("ctx") or {}
@@ -671,13 +717,12 @@ def _fields_at(schema: type[Record], loc: Loc) -> list[str]:
     return []
 
 
-def _record_in(annotation: Any) -> Any:
+def _record_in(annotation: Any) -> type[Record] | None:
+    """The Record class inside an annotation such as `Card`, `list[Rule]` or `X | None`."""
     if isinstance(annotation, type) and issubclass(annotation, Record):
         return annotation
     for arg in get_args(annotation):
         found = _record_in(arg)
         if found is not None:
             return found
-    if get_origin(annotation) is None:
-        return None
     return None

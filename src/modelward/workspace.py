@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, ModelwardError, Problem
 from .manifest import (
     BUILTIN_STAGES,
     METRICS_BY_TASK,
@@ -78,16 +78,23 @@ class Workspace:
         ]
 
 
-class OutsideRepository(ValueError):
-    pass
+class OutsideRepository(ModelwardError, ValueError):
+    """A path that leaves the repository once symlinks are resolved (exit 2)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} {reason}")
 
 
 def resolve_inside(root: Path, path: Path) -> Path:
     """Resolve symlinks and refuse anything that lands outside `root`."""
-    real_root = root.resolve()
-    real = path.resolve()
+    try:
+        real_root = root.resolve()
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: RuntimeError before Python 3.13
+        raise OutsideRepository(path, "cannot be resolved (symlink loop?)") from None
     if real != real_root and real_root not in real.parents:
-        raise OutsideRepository(f"{path} resolves outside the repository")
+        raise OutsideRepository(path, "resolves outside the repository")
     return real
 
 
@@ -172,6 +179,11 @@ def _manifests(folder: Path, filename: str, problems: list[Problem], root: Path)
 def _load_one(root: Path, path: Path, schema: type[R], problems: list[Problem]) -> Loaded[R] | None:
     display = rel(root, path)
     try:
+        resolve_inside(root, path)
+    except OutsideRepository as exc:
+        problems.append(Problem(display, 1, "", f"the file {exc.reason}"))
+        return None
+    try:
         doc = load_path(path, display)
         record = parse(doc, schema)
     except InvalidInput as exc:
@@ -193,9 +205,13 @@ def check(ws: Workspace) -> list[Problem]:
     for folder, model in ws.models.items():
         problems.extend(_check_name(model, folder))
         problems.extend(_check_model(ws, model, columns))
+    # A broken modelward.yaml is reported once; its stages are unknown, not empty.
+    config_ok = ws.config_doc is not None or not (ws.root / CONFIG_FILE).exists()
     stages = ws.config.stage_names
     for stem, policy in ws.policies.items():
         problems.extend(_check_name(policy, stem))
+        if not config_ok:
+            continue
         for i, stage in enumerate(policy.record.applies_to.stages):
             if stage not in stages:
                 problems.append(
@@ -207,15 +223,27 @@ def check(ws: Workspace) -> list[Problem]:
                 loc = ("rules", i, "no_regression", "against")
                 problems.append(policy.doc.problem(loc, _unknown_stage(nr.against, stages)))
     if ws.waivers is not None:
+        # a policy file that failed to load still exists: its own problems say why
+        policy_names = _policy_names(ws)
         for i, waiver in enumerate(ws.waivers.record.waivers):
-            if waiver.policy not in ws.policies:
+            if waiver.policy not in policy_names:
                 problems.append(
                     ws.waivers.doc.problem(
                         ("waivers", i, "policy"),
-                        _unknown_of("policy", waiver.policy, ws.policies, "policies/"),
+                        _unknown_of("policy", waiver.policy, policy_names, "policies/"),
                     )
                 )
     return problems
+
+
+def _policy_names(ws: Workspace) -> set[str]:
+    folder = ws.root / "policies"
+    names = {
+        p.stem
+        for p in (folder.iterdir() if folder.is_dir() else ())
+        if p.suffix in (".yaml", ".yml") and p.stem != "waivers"
+    }
+    return names | set(ws.policies)
 
 
 def _check_name(
@@ -247,16 +275,14 @@ def _check_dataset(ws: Workspace, ds: Loaded[Dataset], problems: list[Problem]) 
             problems.append(
                 ds.doc.problem(("expectations",), f"file not found: {rel(ws.root, expectations)}")
             )
-    except OutsideRepository:
-        problems.append(ds.doc.problem(("expectations",), "resolves outside the repository"))
+    except OutsideRepository as exc:
+        problems.append(ds.doc.problem(("expectations",), f"{record.expectations!r} {exc.reason}"))
     if record.is_remote:
         return None
     try:
         path = ws.data_path(record)
-    except OutsideRepository:
-        problems.append(
-            ds.doc.problem(("source",), f"{record.source!r} resolves outside the repository")
-        )
+    except OutsideRepository as exc:
+        problems.append(ds.doc.problem(("source",), f"{record.source!r} {exc.reason}"))
         return None
     if not path.is_file():
         problems.append(ds.doc.problem(("source",), f"file not found: {rel(ws.root, path)}"))
@@ -293,12 +319,13 @@ def _check_model(
     m, doc = model.record, model.doc
     out: list[Problem] = []
     config = ws.config
-    if m.stage not in (*BUILTIN_STAGES, *config.stage_names):
+    config_ok = ws.config_doc is not None or not (ws.root / CONFIG_FILE).exists()
+    if config_ok and m.stage not in (*BUILTIN_STAGES, *config.stage_names):
         out.append(
             doc.problem(("stage",), _unknown_stage(m.stage, (*BUILTIN_STAGES, *config.stage_names)))
         )
     prefixes = config.estimators.allow
-    if not any(m.model.estimator.startswith(p) for p in prefixes):
+    if config_ok and not any(m.model.estimator.startswith(p) for p in prefixes):
         allowed = ", ".join(prefixes)
         out.append(
             doc.problem(

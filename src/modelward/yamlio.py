@@ -70,8 +70,8 @@ def format_loc(loc: Loc) -> str:
 
 
 class _Fail(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        self.line, self.message = line, message
+    def __init__(self, line: int, message: str, loc: Loc = ()) -> None:
+        self.line, self.message, self.loc = line, message, loc
 
 
 def _line(mark: Any) -> int:
@@ -115,7 +115,7 @@ def load_bytes(raw: bytes, display: str) -> Document:
     try:
         data, lines = _build(text)
     except _Fail as fail:
-        raise InvalidInput.one(display, fail.line, "", fail.message) from None
+        raise InvalidInput.one(display, fail.line, format_loc(fail.loc), fail.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = str(exc.problem or exc.context or "invalid YAML")
@@ -144,6 +144,15 @@ def _build(text: str) -> tuple[Any, dict[Loc, int]]:
     result: Any = None
     documents = 0
 
+    def next_loc() -> Loc:
+        """Where the next value goes (for a key: the mapping that holds it)."""
+        if not stack:
+            return ()
+        frame = stack[-1]
+        if isinstance(frame[0], list):
+            return (*frame[1], len(frame[0]))
+        return frame[1] if frame[2] is _NO_KEY else (*frame[1], frame[2])
+
     def place(value: Any, count: int, mark: Any) -> Loc | None:
         """Attach `value` to the open container; return its loc (None for a key)."""
         nonlocal result
@@ -165,8 +174,6 @@ def _build(text: str) -> tuple[Any, dict[Loc, int]]:
                 raise _Fail(
                     _line(mark), f"duplicate key {value!r} (first at line {frame[3][value]})"
                 )
-            if value == "<<":
-                raise _Fail(_line(mark), "merge keys (<<) are not supported")
             frame[3][value] = _line(mark)
             frame[2] = value
             lines[(*loc, value)] = _line(mark)
@@ -198,7 +205,11 @@ def _build(text: str) -> tuple[Any, dict[Loc, int]]:
             continue
         if isinstance(event, yaml.ScalarEvent):
             budget -= 1
-            value = _scalar(event)
+            try:
+                value = _scalar(event)
+            except _Fail as fail:
+                fail.loc = next_loc()
+                raise
             place(value, 1, event.start_mark)
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
@@ -208,7 +219,7 @@ def _build(text: str) -> tuple[Any, dict[Loc, int]]:
             if len(stack) >= MAX_DEPTH:
                 raise _Fail(_line(event.start_mark), f"nested deeper than {MAX_DEPTH} levels")
             if event.tag not in (None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
-                raise _Fail(_line(event.start_mark), f"tag {event.tag} is not allowed")
+                raise _Fail(_line(event.start_mark), _refused(event.tag), next_loc())
             container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
             loc = place(container, 1, event.start_mark)
             if loc == ():
@@ -235,10 +246,19 @@ def _scalar(event: Any) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
         tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+    if tag == "tag:yaml.org,2002:merge":
+        raise _Fail(_line(event.start_mark), "merge keys (<<) are not supported")
     if tag not in _PLAIN_TAGS:
-        raise _Fail(_line(event.start_mark), f"tag {tag} is not allowed")
+        raise _Fail(_line(event.start_mark), _refused(tag))
+    if tag == "tag:yaml.org,2002:str":  # most scalars: skip building a node
+        return event.value
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         return _constructor.yaml_constructors[tag](_constructor, node)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:
         raise _Fail(_line(event.start_mark), f"cannot read {event.value!r}: {exc}") from None
+
+
+def _refused(tag: str) -> str:
+    short = tag.replace("tag:yaml.org,2002:", "!!", 1)
+    return f"tag {short} is not allowed; manifests hold plain data only"

@@ -1,0 +1,147 @@
+"""The manifest reference, rendered from the schemas so that it cannot drift.
+
+Every table row comes from a pydantic field of manifest.py: its key (alias), type,
+default and docstring. scripts/gen_reference.py writes the result to
+docs/reference.md and a test checks the file still equals `markdown_reference()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from .manifest import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    AppliesTo,
+    Approvals,
+    Artifacts,
+    Card,
+    Config,
+    Dataset,
+    DataSpec,
+    Estimator,
+    Estimators,
+    Evaluation,
+    FairnessGap,
+    Features,
+    Governance,
+    Metric,
+    Model,
+    NoRegression,
+    Policy,
+    Record,
+    Rule,
+    Split,
+    Stage,
+    Waiver,
+    Waivers,
+)
+
+SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
+    ("models/NAME/model.yaml", (Model, Card, DataSpec, Features, Split, Estimator, Evaluation)),
+    ("data/NAME/dataset.yaml", (Dataset,)),
+    ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
+    ("policies/waivers.yaml", (Waivers, Waiver)),
+    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators)),
+)
+HEADER = (
+    "<!-- Generated from src/modelward/manifest.py by scripts/gen_reference.py; "
+    "do not edit by hand. -->"
+)
+_SCALARS: dict[Any, str] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dt.date: "date",
+    Any: "any",
+}
+
+
+def markdown_reference() -> str:
+    """The whole reference: one table per record, grouped by file."""
+    out = [HEADER, "", "# Manifest reference", ""]
+    for title, records in SECTIONS:
+        out += [f"## {title}", ""]
+        for record in records:
+            out += _record_section(record)
+    out += [
+        "## Metrics",
+        "",
+        "scikit-learn scorer names (`sklearn.metrics.get_scorer_names()`); higher is better.",
+        "",
+        f"- classification: {', '.join(f'`{m}`' for m in sorted(CLASSIFICATION_METRICS))}",
+        f"- regression: {', '.join(f'`{m}`' for m in sorted(REGRESSION_METRICS))}",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _record_section(record: type[Record]) -> list[str]:
+    doc = (record.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    rows = ["| field | type | default | description |", "| --- | --- | --- | --- |"]
+    for name, info in record.model_fields.items():
+        key = info.alias or name
+        default = "required" if info.is_required() else f"`{_flow(_default(info))}`"
+        rows.append(
+            "| "
+            + " | ".join(
+                _cell(c)
+                for c in (f"`{key}`", type_name(info.annotation), default, info.description or "")
+            )
+            + " |"
+        )
+    return [f"### {record.__name__}", "", doc, "", *rows, ""]
+
+
+def _default(info: Any) -> Any:
+    if info.default_factory is not None:
+        return info.default_factory()
+    return None if info.default is PydanticUndefined else info.default
+
+
+def type_name(annotation: Any) -> str:
+    """A reader's name for a field type: `list of string`, `[Card](#card)`, ..."""
+    if annotation == Metric:
+        return "metric name"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+    if annotation in _SCALARS:
+        return _SCALARS[annotation]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return type_name(args[0])
+    if origin is Literal:
+        return " or ".join(f"`{a}`" for a in args)
+    if origin in (Union, types.UnionType):
+        names = [type_name(a) for a in args if a is not type(None)]
+        return " or ".join(names)
+    if origin is list:
+        return f"list of {type_name(args[0])}"
+    if origin is dict:
+        return f"mapping of {type_name(args[0])} to {type_name(args[1])}"
+    return str(annotation)
+
+
+def _flow(value: Any) -> str:
+    """A default in YAML flow style."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

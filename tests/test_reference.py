@@ -1,0 +1,34 @@
+"""reference: the manifest reference in docs/ is the schema, rendered."""
+
+from __future__ import annotations
+
+from conftest import ROOT
+
+from modelward.manifest import Model, Policy, Rule
+from modelward.reference import markdown_reference, type_name
+
+
+def test_docs_reference_equals_the_rendered_schema() -> None:
+    # if this fails: run `.venv/bin/python scripts/gen_reference.py` and commit the result
+    assert (ROOT / "docs" / "reference.md").read_text() == markdown_reference()
+
+
+def test_every_field_of_every_schema_has_a_row_with_its_docstring() -> None:
+    text = markdown_reference()
+    for record in (Model, Policy, Rule):
+        for name, info in record.model_fields.items():
+            assert info.description, f"{record.__name__}.{name} has no docstring"
+            row = f"| `{info.alias or name}` |"
+            assert any(
+                line.startswith(row) and line.endswith(f"| {info.description} |")
+                for line in text.splitlines()
+            ), row
+
+
+def test_types_read_like_prose() -> None:
+    assert type_name(Model.model_fields["owners"].annotation) == "list of string"
+    assert type_name(Model.model_fields["task"].annotation) == "`classification` or `regression`"
+    assert type_name(Rule.model_fields["min_metric"].annotation) == (
+        "mapping of metric name to number"
+    )
+    assert type_name(Model.model_fields["card"].annotation) == "[Card](#card)"
