@@ -6,6 +6,7 @@ quotes git's own message.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,3 +76,50 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
 
 def toplevel(path: Path) -> Path:
     return Path(run(path, "rev-parse", "--show-toplevel").strip())
+
+
+# ---- batch reads (changes, governance): one git process for many files
+
+
+_BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} ([a-z]+) ([0-9]+)")
+
+
+def read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, bytes]:
+    """Contents of `paths` at `ref` in one `git cat-file --batch`; missing paths are left out."""
+    if not paths:
+        return {}
+    for path in paths:
+        if "\n" in path:
+            raise GitError(("cat-file", "--batch"), f"path {path!r} contains a newline")
+    request = "".join(f"{ref}:{path}\n" for path in paths).encode()
+    out = run_bytes(repo, "cat-file", "--batch", input=request)
+    found: dict[str, bytes] = {}
+    pos = 0
+    for path in paths:
+        end = out.index(b"\n", pos)
+        header = _BATCH_HEADER.fullmatch(out[pos:end])
+        pos = end + 1
+        if header is None:  # "<ref>:<path> missing" (or ambiguous)
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            found[path] = out[pos : pos + size]
+        pos += size + 1
+    return found
+
+
+def grep_files(repo: Path, ref: str, words: Sequence[str], pathspecs: Sequence[str]) -> list[str]:
+    """Paths at `ref` (within `pathspecs`) containing any of `words` as a whole word."""
+    if not words:
+        return []
+    args = ["grep", "-l", "-z", "-F", "-w", "-I", "--no-color"]
+    for word in words:
+        args += ["-e", word]
+    args += [ref, "--", *pathspecs]
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
+    if proc.returncode == 1 and not proc.stderr:  # no match
+        return []
+    if proc.returncode != 0:
+        raise GitError(args, proc.stderr.decode("utf-8", "replace"))
+    prefix = f"{ref}:"
+    return [p.removeprefix(prefix) for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
