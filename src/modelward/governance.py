@@ -71,6 +71,7 @@ def governance_at(repo: Path, ref: str) -> Governance:
             config = loaded_config.record
     policies: dict[str, Loaded[Policy]] = {}
     waivers: Loaded[Waivers] | None = None
+    broken_policies = False
     for path in paths:
         if path == CONFIG_FILE or path not in blobs:
             continue
@@ -86,10 +87,18 @@ def governance_at(repo: Path, ref: str) -> Governance:
         loaded = _load(blobs[path], path, Policy, problems)
         if loaded is not None:
             policies[stem] = loaded
+        else:
+            broken_policies = True
 
-    problems.extend(
-        check(Workspace(root=repo, config=config, policies=dict(policies), waivers=waivers))
+    # waivers are checked against the policies only once every policy loads, so that a
+    # broken policy is not reported a second time as "unknown policy" in waivers.yaml
+    known = Workspace(
+        root=repo,
+        config=config,
+        policies=dict(policies),
+        waivers=None if broken_policies else waivers,
     )
+    problems.extend(check(known))
     if problems:
         raise InvalidInput(problems)
     return Governance(config=config, policies=policies, waivers=waivers)
