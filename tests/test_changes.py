@@ -316,6 +316,18 @@ def test_changes_on_base_after_the_branch_point_do_not_appear(repo: GitRepo) -> 
     assert result.merge_base == repo.git("merge-base", "main", "feature")
 
 
+def test_plan_from_a_subdirectory_sees_the_whole_repository(repo: GitRepo) -> None:
+    branch(repo)
+    edit(repo, "data/churn/expectations.yaml", "expectations:", "# stricter\nexpectations:")
+    repo.commit("Stricter churn expectations")
+
+    result = plan(repo.path / "models", "main", "HEAD")
+
+    assert [(m.name, m.reasons) for m in result.models] == [
+        ("churn", ("expectations of churn changed",))
+    ]
+
+
 def test_plan_to_dict_is_json_ready(repo: GitRepo) -> None:
     branch(repo)
     edit(repo, "models/churn/model.yaml", "max_iter: 200", "max_iter: 300")

@@ -157,19 +157,13 @@ def resolve(repo: Path, ref: str, option: str = "ref") -> str:
     return sha.strip()
 
 
-def _check_repository(repo: Path) -> None:
-    """A GitError (exit 3) when `repo` is not inside a git work tree or repository."""
-    git.run(repo, "rev-parse", "--git-dir")
-
-
 def default_base(repo: Path, head: str = "HEAD") -> str:
     """`origin/<default_branch>` if that remote branch exists, else `<default_branch>`.
 
     The default branch comes from modelward.yaml as committed at `head` (never the work
     tree), `main` when the file or the key is absent.
     """
-    repo = Path(repo)
-    _check_repository(repo)
+    repo = git.toplevel(Path(repo))
     head_sha = resolve(repo, head, "--head")
     branch = "main"
     raw = git.read_blobs(repo, head_sha, [CONFIG_FILE]).get(CONFIG_FILE)
@@ -230,8 +224,7 @@ def parse_name_status(out: str) -> tuple[ChangedFile, ...]:
 
 def plan(repo: Path, base: str, head: str) -> Plan:
     """The models a change from the merge base of `base` and `head` to `head` affects."""
-    repo = Path(repo)
-    _check_repository(repo)
+    repo = git.toplevel(Path(repo))
     base_sha = resolve(repo, base, "--base")
     head_sha = resolve(repo, head, "--head")
     mb = git.run(repo, "merge-base", base_sha, head_sha, check=False).strip()

@@ -85,25 +85,40 @@ _BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} ([a-z]+) ([0-9]+)")
 
 
 def read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, bytes]:
-    """Contents of `paths` at `ref` in one `git cat-file --batch`; missing paths are left out."""
-    if not paths:
+    """Contents of the files `paths` at `ref`; paths that are not files there are left out.
+
+    Two git processes whatever the number of paths: `git ls-tree` finds the blob ids and
+    one `git cat-file --batch` reads them. (Asking cat-file for `ref:path` instead
+    re-reads the parent tree per path: quadratic in a folder of thousands of models.)
+    """
+    wanted = set(paths)
+    oids: dict[str, str] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 1000):  # keep the command line short
+        out = run(
+            repo, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *ordered[start : start + 1000]
+        )
+        for entry in out.split("\0"):
+            meta, _, path = entry.partition("\t")
+            fields = meta.split()
+            if len(fields) == 3 and fields[1] == "blob" and path in wanted:
+                oids[path] = fields[2]
+    if not oids:
         return {}
-    for path in paths:
-        if "\n" in path:
-            raise GitError(("cat-file", "--batch"), f"path {path!r} contains a newline")
-    request = "".join(f"{ref}:{path}\n" for path in paths).encode()
-    out = run_bytes(repo, "cat-file", "--batch", input=request)
+    names = list(oids)
+    request = "".join(f"{oids[name]}\n" for name in names).encode()
+    out_bytes = run_bytes(repo, "cat-file", "--batch", input=request)
     found: dict[str, bytes] = {}
     pos = 0
-    for path in paths:
-        end = out.index(b"\n", pos)
-        header = _BATCH_HEADER.fullmatch(out[pos:end])
+    for name in names:
+        end = out_bytes.index(b"\n", pos)
+        line = out_bytes[pos:end]
+        header = _BATCH_HEADER.fullmatch(line)
         pos = end + 1
-        if header is None:  # "<ref>:<path> missing" (or ambiguous)
-            continue
+        if header is None:
+            raise GitError(("cat-file", "--batch"), f"unexpected reply for {name}: {line!r}")
         size = int(header[2])
-        if header[1] == b"blob":
-            found[path] = out[pos : pos + size]
+        found[name] = out_bytes[pos : pos + size]
         pos += size + 1
     return found
 

@@ -57,8 +57,7 @@ def governance_at(repo: Path, ref: str) -> Governance:
     of an unknown policy) is collected into one InvalidInput naming file and line.
     An unknown ref is a UsageError (exit 2).
     """
-    repo = Path(repo)
-    git.run(repo, "rev-parse", "--git-dir")
+    repo = git.toplevel(Path(repo))
     sha = resolve(repo, ref, "ref")
     paths = governance_files(repo, sha)
     blobs = git.read_blobs(repo, sha, paths)
