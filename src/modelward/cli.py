@@ -161,3 +161,65 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join("  " + line for line in lines)
+
+
+# ---- changes commands
+
+
+@main.command("plan")
+@REPO
+@click.option(
+    "--base",
+    default=None,
+    help="The branch the change goes into; default origin/<default_branch> of modelward.yaml "
+    "(or <default_branch> when there is no such remote branch).",
+)
+@click.option(
+    "--head", default="HEAD", show_default=True, help="The commit whose changes are planned."
+)
+@FORMAT("text", "json", "github-matrix")
+def plan_command(repo: Path, base: str | None, head: str, fmt: str) -> None:
+    """List the models a change affects and why (git diff of merge-base..head)."""
+    from .changes import default_base, plan
+
+    _set_format(fmt)
+    result = plan(repo, base if base is not None else default_base(repo, head), head)
+    if fmt == "github-matrix":
+        click.echo(json.dumps(result.to_matrix()))
+    elif fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(render_plan(result))
+
+
+def render_plan(result: Any) -> str:
+    """The text form of a changes.Plan."""
+    base = result.base_ref or result.base[:12]
+    head = result.head_ref or result.head[:12]
+    out = [
+        f"plan: {base} ({result.base[:12]}) .. {head} ({result.head[:12]}), "
+        f"merge base {result.merge_base[:12]}; {len(result.changed_files)} files changed"
+    ]
+    if result.models:
+        count = len(result.models)
+        out += [
+            "",
+            f"{count} model{'s' if count != 1 else ''} affected",
+            table(
+                ["model", "status", "reasons"],
+                [
+                    [
+                        m.name if m.old_name is None else f"{m.name} (was {m.old_name})",
+                        m.status,
+                        "; ".join(m.reasons),
+                    ]
+                    for m in result.models
+                ],
+            ),
+        ]
+    else:
+        out += ["", "no model affected"]
+    if result.governance_files:
+        out += ["", "governance files changed (need approval of governance owners):"]
+        out += [f"  {path}" for path in result.governance_files]
+    return "\n".join(out)

@@ -6,6 +6,7 @@ quotes git's own message.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,3 +76,65 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
 
 def toplevel(path: Path) -> Path:
     return Path(run(path, "rev-parse", "--show-toplevel").strip())
+
+
+# ---- batch reads (changes, governance): one git process for many files
+
+
+_BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} ([a-z]+) ([0-9]+)")
+
+
+def read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, bytes]:
+    """Contents of the files `paths` at `ref`; paths that are not files there are left out.
+
+    Two git processes whatever the number of paths: `git ls-tree` finds the blob ids and
+    one `git cat-file --batch` reads them. (Asking cat-file for `ref:path` instead
+    re-reads the parent tree per path: quadratic in a folder of thousands of models.)
+    """
+    wanted = set(paths)
+    oids: dict[str, str] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 1000):  # keep the command line short
+        out = run(
+            repo, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *ordered[start : start + 1000]
+        )
+        for entry in out.split("\0"):
+            meta, _, path = entry.partition("\t")
+            fields = meta.split()
+            if len(fields) == 3 and fields[1] == "blob" and path in wanted:
+                oids[path] = fields[2]
+    if not oids:
+        return {}
+    names = list(oids)
+    request = "".join(f"{oids[name]}\n" for name in names).encode()
+    out_bytes = run_bytes(repo, "cat-file", "--batch", input=request)
+    found: dict[str, bytes] = {}
+    pos = 0
+    for name in names:
+        end = out_bytes.index(b"\n", pos)
+        line = out_bytes[pos:end]
+        header = _BATCH_HEADER.fullmatch(line)
+        pos = end + 1
+        if header is None:
+            raise GitError(("cat-file", "--batch"), f"unexpected reply for {name}: {line!r}")
+        size = int(header[2])
+        found[name] = out_bytes[pos : pos + size]
+        pos += size + 1
+    return found
+
+
+def grep_files(repo: Path, ref: str, words: Sequence[str], pathspecs: Sequence[str]) -> list[str]:
+    """Paths at `ref` (within `pathspecs`) containing any of `words` as a whole word."""
+    if not words:
+        return []
+    args = ["grep", "-l", "-z", "-F", "-w", "-I", "--no-color"]
+    for word in words:
+        args += ["-e", word]
+    args += [ref, "--", *pathspecs]
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
+    if proc.returncode == 1 and not proc.stderr:  # no match
+        return []
+    if proc.returncode != 0:
+        raise GitError(args, proc.stderr.decode("utf-8", "replace"))
+    prefix = f"{ref}:"
+    return [p.removeprefix(prefix) for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
