@@ -224,7 +224,8 @@ def check(ws: Workspace) -> list[Problem]:
                 problems.append(policy.doc.problem(loc, _unknown_stage(nr.against, stages)))
     if ws.waivers is not None:
         # a policy file that failed to load still exists: its own problems say why
-        policy_names = _policy_names(ws)
+        # stage order (rule promotes_from) is judged under the policy name modelward.yaml
+        policy_names = _policy_names(ws) | {CONFIG_FILE}
         for i, waiver in enumerate(ws.waivers.record.waivers):
             if waiver.policy not in policy_names:
                 problems.append(
