@@ -215,7 +215,7 @@ def render_data_checks(results: Sequence[Any]) -> str:
             f"{res.dataset}: {verdict} {n} expectations ({how}, data {res.data_sha256[:12]})"
         )
         for o in failed:
-            parts = [f"  {res.path}:{o.line}", o.type]
+            parts = [o.type]
             if o.column:
                 parts.append(f"column {o.column}")
             if o.error:
@@ -226,7 +226,7 @@ def render_data_checks(results: Sequence[Any]) -> str:
                 parts.append("e.g. " + ", ".join(json.dumps(v) for v in o.sample))
             if o.observed is not None:
                 parts.append(f"observed {json.dumps(o.observed)}")
-            out.append(": ".join(parts[:1]) + " " + "; ".join(parts[1:]))
+            out.append(f"  {res.path}:{o.line}: " + "; ".join(parts))
     passed = sum(1 for r in results if r.success)
     failing = sum(len(r.failed) for r in results)
     summary = f"{len(results)} datasets: {passed} passed, {len(results) - passed} failed"
