@@ -229,7 +229,8 @@ def render_data_checks(results: Sequence[Any]) -> str:
             out.append(f"  {res.path}:{o.line}: " + "; ".join(parts))
     passed = sum(1 for r in results if r.success)
     failing = sum(len(r.failed) for r in results)
-    summary = f"{len(results)} datasets: {passed} passed, {len(results) - passed} failed"
+    noun = "dataset" if len(results) == 1 else "datasets"
+    summary = f"{len(results)} {noun}: {passed} passed, {len(results) - passed} failed"
     if failing:
         summary += f" ({failing} expectations failed)"
     out += ["", summary]
