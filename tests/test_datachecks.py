@@ -176,6 +176,30 @@ def test_check_data_json_carries_every_outcome(example_dir: Path) -> None:
     }
 
 
+@pytest.mark.slow
+def test_an_expectation_gx_cannot_evaluate_fails_with_its_error_and_aggregates_show_values(
+    example_dir: Path,
+) -> None:
+    write_expectations(
+        example_dir,
+        "expectations:\n"
+        "  - expect_column_values_to_be_between: {column: sex, min_value: 1, max_value: 2}\n"
+        "  - expect_column_max_to_be_between: {column: bmi, max_value: 30}\n",
+        dataset="diabetes",
+    )
+
+    result = check_dataset(load(example_dir), "diabetes")
+
+    assert [(o.success, o.error, o.observed) for o in result.expectations] == [
+        (
+            False,
+            "Column values, min_value, and max_value must either be None or of the same type.",
+            None,
+        ),
+        (False, None, 42.2),
+    ]
+
+
 def test_check_data_on_the_example_instance_exits_0(example_dir: Path) -> None:
     result = cli("check-data", "--repo", example_dir)
 

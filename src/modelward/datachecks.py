@@ -622,9 +622,7 @@ def _kwarg_problems(exc: Exception, entry: Entry, impl: Any, problem: Any) -> li
 def _outcome(
     entry: Entry, success: bool | None, result: Mapping[str, Any], exception: Mapping[str, Any]
 ) -> ExpectationOutcome:
-    error = None
-    if exception and exception.get("raised_exception"):
-        error = str(exception.get("exception_message") or "raised an exception")
+    error = _exception_message(exception or {})
     percent = result.get("unexpected_percent")
     count = result.get("unexpected_count")
     return ExpectationOutcome(
@@ -639,6 +637,18 @@ def _outcome(
         observed=json_safe(result.get("observed_value")),
         error=error,
     )
+
+
+def _exception_message(info: Mapping[str, Any]) -> str | None:
+    """GX reports an exception flat, or nested per metric that raised it."""
+    if "raised_exception" in info:
+        if not info.get("raised_exception"):
+            return None
+        return str(info.get("exception_message") or "raised an exception")
+    for value in info.values():
+        if isinstance(value, Mapping) and (message := _exception_message(value)):
+            return message
+    return None
 
 
 @contextlib.contextmanager
