@@ -222,4 +222,77 @@ def render_plan(result: Any) -> str:
     if result.governance_files:
         out += ["", "governance files changed (need approval of governance owners):"]
         out += [f"  {path}" for path in result.governance_files]
+
+
+# ---- datachecks commands
+
+
+@main.command("check-data")
+@click.argument("datasets", nargs=-1, metavar="[DATASET ...]")
+@REPO
+@FORMAT("text", "json")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run Great Expectations even when .modelward/cache/ holds a result for this data.",
+)
+def check_data(datasets: tuple[str, ...], repo: Path, fmt: str, no_cache: bool) -> None:
+    """Check datasets against their Great Expectations suites (all datasets by default).
+
+    Exits 0 when every expectation passes, 1 when any fails, 2 for invalid input.
+    """
+    from .datachecks import check_datasets
+    from .errors import UsageError
+    from .workspace import load
+
+    _set_format(fmt)
+    ws = load(repo)
+    for name in datasets:
+        if name not in ws.datasets:
+            import difflib
+
+            close = difflib.get_close_matches(name, sorted(ws.datasets), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(ws.datasets)}"
+            raise UsageError(f"unknown dataset {name!r}; {hint}")
+    results = check_datasets(ws, datasets or sorted(ws.datasets), use_cache=not no_cache)
+    ok = all(r.success for r in results.values())
+    if fmt == "json":
+        payload = {"success": ok, "datasets": {n: r.to_dict() for n, r in results.items()}}
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo(render_data_checks(list(results.values())))
+    if not ok:
+        click.get_current_context().exit(1)
+
+
+def render_data_checks(results: Sequence[Any]) -> str:
+    """One block per dataset, a line per failing expectation, then a summary."""
+    out: list[str] = []
+    for res in results:
+        n, failed = len(res.expectations), res.failed
+        how = "cached" if res.cached else "checked"
+        verdict = "passed" if res.success else f"FAILED {len(failed)} of"
+        out.append(
+            f"{res.dataset}: {verdict} {n} expectations ({how}, data {res.data_sha256[:12]})"
+        )
+        for o in failed:
+            parts = [o.type]
+            if o.column:
+                parts.append(f"column {o.column}")
+            if o.error:
+                parts.append(f"error: {o.error}")
+            if o.unexpected_count is not None:
+                parts.append(f"{o.unexpected_count} unexpected ({o.unexpected_percent:.2f}%)")
+            if o.sample:
+                parts.append("e.g. " + ", ".join(json.dumps(v) for v in o.sample))
+            if o.observed is not None:
+                parts.append(f"observed {json.dumps(o.observed)}")
+            out.append(f"  {res.path}:{o.line}: " + "; ".join(parts))
+    passed = sum(1 for r in results if r.success)
+    failing = sum(len(r.failed) for r in results)
+    noun = "dataset" if len(results) == 1 else "datasets"
+    summary = f"{len(results)} {noun}: {passed} passed, {len(results) - passed} failed"
+    if failing:
+        summary += f" ({failing} expectations failed)"
+    out += ["", summary]
     return "\n".join(out)
