@@ -161,3 +161,23 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join("  " + line for line in lines)
+
+
+# ---- report commands
+
+
+@main.command()
+@click.argument("model")
+@REPO
+@click.option(
+    "--metrics",
+    "metrics_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="metrics.json written by `modelward train MODEL --out DIR`, for the Evaluation section.",
+)
+def card(model: str, repo: Path, metrics_file: Path | None) -> None:
+    """Print the model card of MODEL in Markdown."""
+    from .report import card_for
+
+    click.echo(card_for(repo, model, metrics_file), nl=False)

@@ -79,6 +79,7 @@ data_sha256, artifact_sha256, versions, n_train, n_test). Missing fields show as
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import math
@@ -89,7 +90,11 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2.exceptions import UndefinedError
 
+from .errors import DataError, UsageError
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .manifest import Dataset, Model
 
 MARKER = "<!-- modelward:report -->"
@@ -665,12 +670,78 @@ def render_card(model: Model, dataset: Dataset | None, results: Mapping[str, Any
         + (", stratified" if split.stratify else "")
     )
     data_sha = (results or {}).get("data_sha256") or (dataset.sha256 if dataset else None)
-    return template.render(
-        model=model,
-        card=model.card,
-        dataset=dataset,
-        results=results,
-        features=features,
-        split_text=split_text,
-        data_sha=data_sha,
+    return (
+        tidy(
+            template.render(
+                model=model,
+                card=model.card,
+                dataset=dataset,
+                results=results,
+                features=features,
+                split_text=split_text,
+                data_sha=data_sha,
+                confusion=_confusion(results),
+            )
+        ).rstrip("\n")
+        + "\n"
     )
+
+
+def _confusion(results: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Labels and rows of a confusion matrix given as rows, or as {labels, matrix}."""
+    matrix = (results or {}).get("confusion_matrix")
+    if not matrix:
+        return None
+    labels: list[Any]
+    if isinstance(matrix, Mapping):
+        labels, rows = list(key(matrix, "labels")), list(key(matrix, "matrix"))
+    else:
+        rows = list(matrix)
+        labels = list(range(len(rows)))
+    return {"labels": labels, "rows": list(zip(labels, rows, strict=False))}
+
+
+RESULT_KEYS = ("metrics", "slice_metrics", "n_train", "n_test")
+
+
+def card_for(root: Path, name: str, metrics_file: Path | None = None) -> str:
+    """The card of model `name` in the checkout at `root`, with a metrics.json if given."""
+    from .workspace import load
+
+    ws = load(root, only_models=[name])
+    if name not in ws.models:
+        known = sorted(p.parent.name for p in (root / "models").glob("*/model.yaml"))
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listing = f"; known models: {', '.join(known)}" if known and not close else ""
+        raise UsageError(
+            f"no model {name!r}: models/{name}/model.yaml does not exist{hint}{listing}"
+        )
+    model = ws.models[name].record
+    loaded = ws.datasets.get(model.data.dataset)
+    results = read_results(metrics_file) if metrics_file is not None else None
+    return render_card(model, loaded.record if loaded else None, results)
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A metrics.json written by `modelward train --out`, checked for the keys cards use."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(str(path), f"cannot read the metrics file: {exc.strerror}") from None
+    try:
+        results = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DataError(str(path), f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    if not isinstance(results, dict):
+        raise DataError(str(path), "expected a JSON object as written by `modelward train --out`")
+    missing = [k for k in RESULT_KEYS if k not in results]
+    if missing:
+        raise DataError(
+            str(path),
+            f"missing {', '.join(missing)}; expected the metrics.json of `modelward train --out`",
+        )
+    for k in ("metrics", "slice_metrics"):
+        if not isinstance(results[k], dict):
+            raise DataError(str(path), f"{k} must be a JSON object")
+    return results
