@@ -489,9 +489,10 @@ def render_report(data: Mapping[str, Any], *, limit: int = COMMENT_LIMIT) -> str
         ("minimal", "minimal"),
     ]
     for body_level, block_level in attempts:
-        document = body(body_level) + block(block_level)
-        if len(document) <= limit:
-            return document
+        if len(body(body_level)) < limit:  # spares dumping a block that cannot fit
+            document = body(body_level) + block(block_level)
+            if len(document) <= limit:
+                return document
     # Too many models for their failures to fit too: cut the minimal text after the
     # summary table (never inside it), with a note, and keep the data block, down to
     # names and statuses if it must.
