@@ -219,6 +219,11 @@ def test_a_model_whose_training_failed_shows_the_error_prominently() -> None:
     assert render_summary_line(data) == (
         "❌ modelward: blocked — 2 blocking failures in breast-cancer"
     )
+    bc["error"] = "Traceback (most recent call last):\n  File <x>\nValueError: NaN"
+    report = render_report(data)
+    assert "<pre>Traceback (most recent call last):\n  File &lt;x&gt;\nValueError: NaN</pre>" in (
+        report
+    )
 
 
 # ---------------------------------------------------------------- summary line
