@@ -417,3 +417,17 @@ def test_card_command_names_unknown_models_and_bad_metrics_files(tmp_path: Path)
         f"modelward: {broken}: missing slice_metrics, n_train, n_test; "
         "expected the metrics.json of `modelward train --out`\n"
     )
+
+
+def test_an_added_model_has_no_baseline_and_no_deltas() -> None:
+    data = _only(example_report_data(), "churn")
+    churn = data["models"][0]
+    churn.update(status="added", base_version=None, baseline=None)
+    for metric in churn["metrics"]:
+        metric["baseline"] = None
+    report = render_report(data)
+    assert "**Metrics** — no baseline to compare with (nothing registered in this stage yet)" in (
+        report
+    )
+    assert "| **roc_auc** (primary) | — | 0.8841 | — |" in report
+    assert "| **churn** | 1.1.0 | production | added | roc_auc 0.8841 |" in report
