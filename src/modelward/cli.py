@@ -296,3 +296,23 @@ def render_data_checks(results: Sequence[Any]) -> str:
         summary += f" ({failing} expectations failed)"
     out += ["", summary]
     return "\n".join(out)
+
+
+# ---- report commands
+
+
+@main.command()
+@click.argument("model")
+@REPO
+@click.option(
+    "--metrics",
+    "metrics_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="metrics.json written by `modelward train MODEL --out DIR`, for the Evaluation section.",
+)
+def card(model: str, repo: Path, metrics_file: Path | None) -> None:
+    """Print the model card of MODEL in Markdown."""
+    from .report import card_for
+
+    click.echo(card_for(repo, model, metrics_file), nl=False)
