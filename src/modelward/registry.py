@@ -222,14 +222,10 @@ class Evidence:
         """The inverse of to_payload. Raises ValueError naming the first bad field."""
         if data.get(PAYLOAD_KEY) != PAYLOAD_VERSION:
             raise ValueError(f"{PAYLOAD_KEY}: expected payload version {PAYLOAD_VERSION}")
-        action = _str(data, "action")
+        model, version, action = _str(data, "model"), _str(data, "version"), _str(data, "action")
         if action not in KINDS:
             raise ValueError(f"action: expected one of {', '.join(KINDS)}")
-        kwargs: dict[str, Any] = {
-            "model": _str(data, "model"),
-            "version": _str(data, "version"),
-            "action": action,
-        }
+        kwargs: dict[str, Any] = {"model": model, "version": version, "action": action}
         for key in _OPTIONAL_SCALARS:
             if data.get(key) is not None:
                 kwargs[key] = _int(data, key) if key == "pr_number" else _str(data, key)
@@ -719,7 +715,7 @@ def fetch_tags(repo: Path, remote: str) -> None:
     """Fetch every tag from `remote`. A local tag that differs from the remote's copy is
     a TagConflict (tags are never overwritten, neither here nor there)."""
     try:
-        git.run(Path(repo), "fetch", "--quiet", remote, "refs/tags/*:refs/tags/*")
+        git.run(Path(repo), "fetch", remote, "refs/tags/*:refs/tags/*")
     except GitError as exc:
         clobbered = re.findall(r"\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber", exc.stderr)
         if clobbered:
