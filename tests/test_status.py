@@ -172,3 +172,31 @@ def test_status_refuses_an_invalid_manifest_with_exit_2(example_repo: GitRepo) -
         "models/churn/model.yaml:4: version: 'v1.3' is not a semantic version like 1.2.0"
         in result.output
     )
+
+
+HEAVY = ("pandas", "sklearn", "great_expectations", "github")
+
+
+def test_status_and_audit_do_not_import_heavy_libraries(example_repo: GitRepo) -> None:
+    import subprocess
+    import sys
+
+    gto_register(example_repo.path, "churn", "1.0.0", example_repo.head())
+    script = (
+        "import sys\n"
+        "from modelward.cli import main\n"
+        "for args in (['status'], ['audit', 'churn', '--verify']):\n"
+        "    try:\n"
+        "        main(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=example_repo.path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.splitlines()[-1] == "[]"

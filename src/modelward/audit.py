@@ -18,10 +18,10 @@ from typing import Any
 from . import git, registry
 from .errors import UsageError
 from .hashing import file_sha256
-from .manifest import Config, parse
 from .registry import Event, ModelHistory
-from .workspace import CONFIG_FILE, OutsideRepository, resolve_inside
-from .yamlio import load_path
+
+# manifest and workspace (pydantic) load only for --verify: reading history stays light.
+CONFIG_FILE = "modelward.yaml"
 
 PolicyVerifier = Callable[[Path, Event], Sequence[str]]
 """Extension point: given the repository and a stage event that carries evidence,
@@ -112,17 +112,20 @@ def default_branch_ref(repo: Path, branch: str) -> str:
     )
 
 
-def _config(repo: Path) -> Config:
+def _default_branch(repo: Path) -> str:
+    from .manifest import Config, parse
+    from .yamlio import load_path
+
     path = repo / CONFIG_FILE
     if not path.is_file():
-        return Config.default()
-    return parse(load_path(path, CONFIG_FILE), Config)
+        return Config.default().default_branch
+    return parse(load_path(path, CONFIG_FILE), Config).default_branch
 
 
 def _verify(
     repo: Path, histories: dict[str, ModelHistory], verify_policies: PolicyVerifier | None
 ) -> Verification:
-    branch = _config(repo).default_branch
+    branch = _default_branch(repo)
     ref = default_branch_ref(repo, branch)
     result = Verification(branch)
     on_branch: dict[str, bool] = {}
@@ -176,6 +179,8 @@ def _check_artifact(
     location, expected = ev.artifact_location, ev.artifact_sha256
     if not location or not expected:
         return None
+    from .workspace import OutsideRepository, resolve_inside
+
     if "://" in location:
         note = f"remote artifact {location} is not re-hashed here"
         if note not in result.skipped:

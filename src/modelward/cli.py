@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from . import __version__
 from .errors import InvalidInput, ModelwardError
 
 INTERNAL_ERROR = 4
@@ -80,7 +79,11 @@ class Funnel(click.Group):
 
 @click.group(cls=Funnel, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
-    __version__, "--version", prog_name="modelward", message="%(prog)s %(version)s"
+    None,
+    "--version",
+    package_name="modelward",  # resolved only when --version is asked for
+    prog_name="modelward",
+    message="%(prog)s %(version)s",
 )
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of unexpected errors.")
 @click.pass_context
