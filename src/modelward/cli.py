@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from . import __version__
 from .errors import InvalidInput, ModelwardError
 
 INTERNAL_ERROR = 4
@@ -80,7 +79,11 @@ class Funnel(click.Group):
 
 @click.group(cls=Funnel, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
-    __version__, "--version", prog_name="modelward", message="%(prog)s %(version)s"
+    None,
+    "--version",
+    package_name="modelward",  # resolved only when --version is asked for
+    prog_name="modelward",
+    message="%(prog)s %(version)s",
 )
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of unexpected errors.")
 @click.pass_context
@@ -316,3 +319,192 @@ def card(model: str, repo: Path, metrics_file: Path | None) -> None:
     from .report import card_for
 
     click.echo(card_for(repo, model, metrics_file), nl=False)
+
+
+# ---- registry commands
+
+
+@main.command()
+@REPO
+@FORMAT("text", "json")
+def status(repo: Path, fmt: str) -> None:
+    """Synced or OutOfSync per model: manifests (desired) against registry tags (actual)."""
+    from .status import status as compute
+
+    _set_format(fmt)
+    report = compute(repo)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    click.echo(render_status(report))
+
+
+def render_status(report: Any) -> str:
+    if not report.models:
+        return "no models and no registry tags"
+    out_of_sync = sum(not m.synced for m in report.models)
+    rows = [
+        [
+            m.model,
+            f"{m.desired_version} -> {m.desired_stage}" if m.desired_version else "(no manifest)",
+            ", ".join(f"{s}={v}" for s, v in sorted(m.actual.items())) or "-",
+            m.state,
+            m.reason,
+        ]
+        for m in report.models
+    ]
+    head = (
+        f"{len(report.models)} models: {len(report.models) - out_of_sync} Synced, "
+        f"{out_of_sync} OutOfSync"
+    )
+    return head + "\n\n" + table(["model", "desired", "actual", "status", "reason"], rows)
+
+
+@main.command()
+@click.argument("model", required=False)
+@REPO
+@FORMAT("text", "json", "markdown")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Re-hash stored artifacts against their tags and check that every tag points at "
+    "a commit on the default branch; exit 1 on any problem.",
+)
+def audit(model: str | None, repo: Path, fmt: str, verify: bool) -> None:
+    """The full registry history of every model (or MODEL), from the tags alone."""
+    from .audit import as_dict
+    from .audit import audit as compute
+    from .errors import CheckFailed
+
+    _set_format(fmt)
+    report = compute(repo, model, verify=verify)
+    if fmt == "json":
+        click.echo(json.dumps(as_dict(report), indent=2))
+    elif fmt == "markdown":
+        click.echo(render_audit_markdown(report))
+    else:
+        click.echo(render_audit_text(report))
+    v = report.verification
+    if v is not None and not v.ok:
+        raise CheckFailed(f"verification found {len(v.findings)} problem(s)")
+
+
+def _short(value: str | None, n: int = 12) -> str:
+    return value[:n] if value else "-"
+
+
+def _audit_cells(e: Any) -> list[str]:
+    ev = e.evidence
+    date = (e.date or "-").replace("T", " ")[:16]
+    base = [str(e.counter or "-"), date, e.kind, e.version or "?", e.stage or "-"]
+    if ev is None:
+        why = f"no evidence ({e.evidence_problem})" if e.evidence_problem else "no evidence"
+        return [*base, "-", e.tagger or "-", "-", why, "-", "-", "-"]
+    outcomes: dict[str, int] = {}
+    for v in ev.verdicts:
+        outcomes[v.outcome] = outcomes.get(v.outcome, 0) + 1
+    verdicts = ", ".join(f"{n} {o}" for o, n in outcomes.items()) or "-"
+    if ev.waivers:
+        verdicts += f"; {len(ev.waivers)} waiver(s)"
+    if ev.bypass:
+        verdicts += "; BYPASS"
+    return [
+        *base,
+        f"#{ev.pr_number}" if ev.pr_number is not None else "-",
+        ev.author or "-",
+        ", ".join(ev.approvers) or "-",
+        " ".join(f"{k}={v:.4g}" for k, v in ev.metrics.items()) or "-",
+        _short(ev.data_sha256),
+        _short(ev.artifact_sha256),
+        verdicts,
+    ]
+
+
+AUDIT_HEADER = [
+    "#",
+    "date",
+    "event",
+    "version",
+    "stage",
+    "pr",
+    "author",
+    "approvers",
+    "metrics",
+    "data",
+    "artifact",
+    "verdicts",
+]
+
+
+def _stage_line(history: Any) -> str:
+    stages = history.stage_versions()
+    return ", ".join(f"{s}={v}" for s, v in stages.items()) or "no stage assigned"
+
+
+def render_audit_text(report: Any) -> str:
+    out = []
+    if not report.histories:
+        out.append("no registry tags")
+    for name, history in report.histories.items():
+        out.append(f"{name}: {len(history.events)} events; now {_stage_line(history)}")
+        if history.events:
+            out.append(table(AUDIT_HEADER, [_audit_cells(e) for e in history.events]))
+        out.append("")
+    out.extend(_verification_lines(report.verification, markdown=False))
+    return "\n".join(out).rstrip()
+
+
+def render_audit_markdown(report: Any) -> str:
+    out = ["# Registry audit", ""]
+    if not report.histories:
+        out += ["No registry tags.", ""]
+    for name, history in report.histories.items():
+        out += [f"## {name}", "", f"{len(history.events)} events; now {_stage_line(history)}.", ""]
+        if not history.events:
+            continue
+        out.append("| " + " | ".join(AUDIT_HEADER) + " |")
+        out.append("|" + "---|" * len(AUDIT_HEADER))
+        for e in history.events:
+            cells = [_md_cell(c) for c in _audit_cells(e)]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+        details = [
+            e for e in history.events if e.evidence and (e.evidence.verdicts or e.evidence.waivers)
+        ]
+        for e in details:
+            ev = e.evidence
+            out.append(
+                f"- `{e.tag}`" + (f" ([PR #{ev.pr_number}]({ev.pr_url}))" if ev.pr_url else "")
+            )
+            for v in ev.verdicts:
+                out.append(f"  - {v.policy} / {v.rule}: **{v.outcome}** {v.message}".rstrip())
+            for w in ev.waivers:
+                who = ", ".join(w.approved_by) or "?"
+                out.append(
+                    f"  - waiver {w.policy} / {w.rule} (approved by {who}, "
+                    f"expires {w.expires or 'never'}): {w.reason}"
+                )
+        if details:
+            out.append("")
+    out.extend(_verification_lines(report.verification, markdown=True))
+    return "\n".join(out).rstrip()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _verification_lines(v: Any, *, markdown: bool) -> list[str]:
+    if v is None:
+        return []
+    head = "## Verification" if markdown else "verification"
+    summary = (
+        f"{v.artifacts_checked} artifact(s) re-hashed, {v.commits_checked} commit(s) checked "
+        f"against {v.default_branch}: "
+        + ("no problems" if v.ok else f"{len(v.findings)} problem(s)")
+    )
+    out = [head, "", summary] if markdown else [f"{head}: {summary}"]
+    bullet = "- " if markdown else "  "
+    out += [f"{bullet}{f.tag}: {f.check}: {f.message}" for f in v.findings]
+    out += [f"{bullet}not checked: {s}" for s in v.skipped]
+    return out
