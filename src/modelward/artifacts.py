@@ -231,7 +231,7 @@ def write_entry(
 
 def corrupt(store: Store, key: str, why: str) -> ArtifactError:
     return ArtifactError(
-        f"store entry {store.path(key, '')} is corrupt: {why}; "
+        f"store entry {store.path(key, '').rstrip('/')} is corrupt: {why}; "
         "run `modelward train` with --force to retrain and replace it"
     )
 

@@ -87,7 +87,9 @@ def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
     """Train model `name` (or return its cached result), store it, return what happened."""
     loaded = ws.models.get(name)
     if loaded is None:
-        known = ", ".join(sorted(ws.models)) or "none"
+        folder = ws.root / "models"
+        names = {p.parent.name for p in folder.glob("*/model.yaml")} | set(ws.models)
+        known = ", ".join(sorted(names)) or "none"
         raise UsageError(f"unknown model {name!r}; known: {known}")
     record = loaded.record
     data = locate(ws, record.data.dataset)
@@ -104,6 +106,7 @@ def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
                 raise artifacts.corrupt(store, key, f"metrics.json is incomplete ({exc})") from None
             return dataclasses.replace(
                 stored,
+                metrics={m: stored.metrics.get(m) for m in record.evaluation.metrics},
                 model=name,
                 version=record.version,
                 manifest_digest=digest,
