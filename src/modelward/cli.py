@@ -6,7 +6,6 @@ Every ModelwardError becomes its message and its exit code here and nowhere else
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -185,6 +184,8 @@ def train(models: tuple[str, ...], out: Path | None, force: bool, repo: Path, fm
     The store is content-addressed: unchanged manifest, data, expectations and library
     versions are a cache hit that returns the recorded results without retraining.
     """
+    import sys
+
     from .training import train_each
     from .workspace import load
 
