@@ -508,3 +508,74 @@ def _verification_lines(v: Any, *, markdown: bool) -> list[str]:
     out += [f"{bullet}{f.tag}: {f.check}: {f.message}" for f in v.findings]
     out += [f"{bullet}not checked: {s}" for s in v.skipped]
     return out
+
+
+# ---- training commands
+
+
+@main.command()
+@click.argument("models", nargs=-1)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+    default=None,
+    help="Also write model.joblib, metrics.json and profile.json here "
+    "(in DIR/NAME/ when several models are trained). Default: only the store.",
+)
+@click.option("--force", is_flag=True, help="Retrain even when the store has a cached result.")
+@REPO
+@FORMAT("text", "json")
+def train(models: tuple[str, ...], out: Path | None, force: bool, repo: Path, fmt: str) -> None:
+    """Train MODELS (all when none are given), evaluate them and store the artifacts.
+
+    The store is content-addressed: unchanged manifest, data, expectations and library
+    versions are a cache hit that returns the recorded results without retraining.
+    """
+    import sys
+
+    from .training import train_each
+    from .workspace import load
+
+    _set_format(fmt)
+    ws = load(repo, only_models=models or None)
+    names = list(models) or sorted(ws.models)
+    results = train_each(ws, names, force=force, out=out)
+    if fmt == "json":
+        click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
+        return
+    if len(names) > 1 and sys.stdout.isatty():
+        with click.progressbar(
+            results,
+            length=len(names),
+            label="training",
+            item_show_func=lambda r: r.model if r is not None else None,
+        ) as bar:
+            done = list(bar)
+        for result in done:
+            click.echo(render_train_result(result))
+        return
+    for result in results:
+        click.echo(render_train_result(result))
+
+
+def render_train_result(result: Any) -> str:
+    short = f"key {result.key[:8]}..."
+    if result.cached:
+        head = f"{result.model}: cache hit ({short})"
+    else:
+        head = (
+            f"{result.model}: trained in {result.fit_seconds:.2f} s ({short}), "
+            f"{result.n_train} train / {result.n_test} test rows"
+        )
+    metrics = "  ".join(
+        f"{name} {'n/a' if value is None else f'{value:.4f}'}"
+        for name, value in result.metrics.items()
+    )
+    size = f"{result.artifact_bytes / 1024:.1f} KiB"
+    return "\n".join(
+        [
+            head,
+            f"  {metrics}",
+            f"  artifact {result.artifact_sha256[:12]} {size} {result.artifact_path}",
+        ]
+    )

@@ -1,0 +1,443 @@
+"""Training a model from its manifest: deterministic, checked, content-addressed.
+
+`train(ws, name)` locates and pin-checks the data, computes the artifact key and
+returns the recorded result on a cache hit (without importing scikit-learn or
+pandas). On a miss it builds a scikit-learn Pipeline from the manifest, checks the
+estimator and its parameters before fitting, splits deterministically from the
+manifest's seed, fits, evaluates, profiles the training data and stores the
+artifact. Every problem with the inputs is a ModelwardError naming the file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import platform
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__, artifacts
+from .dataio import DataFile, locate, read_frame
+from .errors import InvalidInput, UsageError
+from .hashing import canonical_hash
+from .manifest import Model
+from .workspace import Loaded, Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training run produced (or what a cache hit recorded)."""
+
+    model: str
+    version: str
+    key: str
+    metrics: dict[str, float | None]
+    slice_metrics: dict[str, dict[str, dict[str, Any]]]
+    """column -> value -> {"n": rows, "metrics": {...}, "reasons": {...} if any is null}."""
+    confusion_matrix: dict[str, Any] | None
+    data_sha256: str
+    suite_sha256: str
+    manifest_digest: str
+    artifact_sha256: str
+    artifact_bytes: int
+    artifact_path: str
+    versions: dict[str, str]
+    fit_seconds: float
+    n_train: int
+    n_test: int
+    cached: bool
+    metric_reasons: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Why an overall metric is None."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainResult:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def manifest_digest(record: Model) -> str:
+    """Hash of the whole manifest as validated (defaults filled in, comments ignored)."""
+    return canonical_hash(record.model_dump(mode="json", by_alias=True))
+
+
+def library_versions() -> dict[str, str]:
+    v = artifacts.package_version
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": v("scikit-learn"),
+        "joblib": v("joblib"),
+        "numpy": v("numpy"),
+        "pandas": v("pandas"),
+        "modelward": __version__,
+    }
+
+
+def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
+    """Train model `name` (or return its cached result), store it, return what happened."""
+    loaded = ws.models.get(name)
+    if loaded is None:
+        folder = ws.root / "models"
+        names = {p.parent.name for p in folder.glob("*/model.yaml")} | set(ws.models)
+        known = ", ".join(sorted(names)) or "none"
+        raise UsageError(f"unknown model {name!r}; known: {known}")
+    record = loaded.record
+    data = locate(ws, record.data.dataset)
+    suite = artifacts.suite_sha256(ws, record.data.dataset)
+    key = artifacts.artifact_key(ws, record, data.sha256, suite)
+    digest = manifest_digest(record)
+    if not force:
+        entry = artifacts.read_entry(ws, key)
+        if entry is not None:
+            try:
+                stored = TrainResult.from_dict(entry.metrics)
+            except TypeError as exc:
+                store = artifacts.open_store(ws)
+                raise artifacts.corrupt(store, key, f"metrics.json is incomplete ({exc})") from None
+            return dataclasses.replace(
+                stored,
+                metrics={m: stored.metrics.get(m) for m in record.evaluation.metrics},
+                model=name,
+                version=record.version,
+                manifest_digest=digest,
+                artifact_path=entry.artifact_path,
+                cached=True,
+            )
+    return _fit_and_store(ws, loaded, data, key, suite, digest)
+
+
+def train_each(
+    ws: Workspace, names: Iterable[str] = (), *, force: bool = False, out: Path | None = None
+) -> Iterator[TrainResult]:
+    """Train each named model (all when none are named), in order, one result at a time.
+
+    With `out`, each model's model.joblib, metrics.json and profile.json are copied
+    there: into `out` itself for one model, into `out/NAME/` for several.
+    """
+    wanted = list(names) or sorted(ws.models)
+    for name in wanted:
+        if name not in ws.models:
+            train(ws, name)  # raises the unknown-model error before anything is trained
+    for name in wanted:
+        result = train(ws, name, force=force)
+        if out is not None:
+            target = out if len(wanted) == 1 else out / name
+            artifacts.export_entry(ws, result.key, target, result.to_dict())
+        yield result
+
+
+# ---------------------------------------------------------------- the fit path
+
+
+def _fit_and_store(
+    ws: Workspace, loaded: Loaded[Model], data: DataFile, key: str, suite: str, digest: str
+) -> TrainResult:
+    from . import evaluation
+
+    record, doc = loaded.record, loaded.doc
+    frame = read_frame(data)
+    features = feature_columns(loaded, list(frame.columns), data.display)
+    X, y = frame[features], frame[record.data.target]
+    check_target(loaded, y, data.display)
+    check_features(loaded, X, data.display)
+    estimator = make_estimator(ws, loaded)
+    pipeline = build_pipeline(record.model.preprocess, X, estimator)
+
+    train_idx, test_idx = split(loaded, y)
+    X_train, y_train = X.iloc[train_idx], y.iloc[train_idx]
+    X_test, y_test = X.iloc[test_idx], y.iloc[test_idx]
+    if record.task == "classification" and y_train.nunique() < 2:
+        raise InvalidInput(
+            [
+                doc.problem(
+                    ("data", "split"),
+                    f"the training split of {data.display} has one class of "
+                    f"{record.data.target!r} only ({y_train.iloc[0]!r}); a classifier needs "
+                    "at least two (stratify: true keeps both in each part)",
+                )
+            ]
+        )
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        try:
+            pipeline.fit(X_train, y_train)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(
+                [
+                    doc.problem(
+                        ("model",),
+                        f"{type(estimator).__name__} could not be fitted on {data.display}: {exc}",
+                    )
+                ]
+            ) from None
+    fit_seconds = time.perf_counter() - started
+
+    slices = frame[list(record.evaluation.slices)].iloc[test_idx]
+    try:
+        result = evaluation.evaluate(
+            pipeline,
+            task=record.task,
+            metrics=list(record.evaluation.metrics),
+            X_test=X_test,
+            y_test=y_test,
+            slices=slices,
+        )
+    except evaluation.MetricFailed as exc:
+        index = record.evaluation.metrics.index(exc.metric)
+        raise InvalidInput(
+            [doc.problem(("evaluation", "metrics", index), f"cannot be computed: {exc.reason}")]
+        ) from None
+    training_profile = evaluation.profile(X_train)
+
+    model_bytes = artifacts.dump_model(pipeline)
+    from .hashing import bytes_sha256
+
+    store = artifacts.open_store(ws)
+    outcome = TrainResult(
+        model=record.name,
+        version=record.version,
+        key=key,
+        metrics=result.metrics,
+        slice_metrics=result.slice_metrics,
+        confusion_matrix=result.confusion_matrix,
+        data_sha256=data.sha256,
+        suite_sha256=suite,
+        manifest_digest=digest,
+        artifact_sha256=bytes_sha256(model_bytes),
+        artifact_bytes=len(model_bytes),
+        artifact_path=store.path(key, artifacts.MODEL_FILE),
+        versions=library_versions(),
+        fit_seconds=fit_seconds,
+        n_train=len(train_idx),
+        n_test=len(test_idx),
+        cached=False,
+        metric_reasons=result.reasons,
+    )
+    artifacts.write_entry(store, key, model_bytes, training_profile, outcome.to_dict())
+    return outcome
+
+
+def _missing(col: str, columns: list[str], display: str) -> str:
+    close = difflib.get_close_matches(col, columns, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"column {col!r} is not in {display}{hint}"
+
+
+def feature_columns(loaded: Loaded[Model], columns: list[str], display: str) -> list[str]:
+    """The feature columns, in data order; every column the manifest names must exist."""
+    record, doc = loaded.record, loaded.doc
+    problems = []
+    target, spec = record.data.target, record.data.features
+    if target not in columns:
+        problems.append(doc.problem(("data", "target"), _missing(target, columns, display)))
+    for key, names in (("include", spec.include or []), ("exclude", spec.exclude)):
+        for i, col in enumerate(names):
+            if col not in columns:
+                problems.append(
+                    doc.problem(("data", "features", key, i), _missing(col, columns, display))
+                )
+    for i, col in enumerate(record.evaluation.slices):
+        if col not in columns:
+            problems.append(
+                doc.problem(("evaluation", "slices", i), _missing(col, columns, display))
+            )
+    if problems:
+        raise InvalidInput(problems)
+    if spec.include is not None:
+        chosen = [c for c in columns if c in spec.include]
+    else:
+        chosen = [c for c in columns if c != target and c not in spec.exclude]
+    if not chosen:
+        raise InvalidInput([doc.problem(("data", "features"), "no feature columns are left")])
+    return chosen
+
+
+def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
+    from .evaluation import is_numeric
+
+    record, doc = loaded.record, loaded.doc
+    target = record.data.target
+    missing = int(y.isna().sum())
+    if missing:
+        raise InvalidInput(
+            [
+                doc.problem(
+                    ("data", "target"),
+                    f"{missing} rows of {display} have no value in the target {target!r}",
+                )
+            ]
+        )
+    if record.task == "regression" and not is_numeric(y):
+        sample = next(iter(y.map(repr).unique()[:1]), "")
+        raise InvalidInput(
+            [
+                doc.problem(
+                    ("data", "target"),
+                    f"the regression target {target!r} is not numeric in {display} "
+                    f"(type {y.dtype}, e.g. {sample})",
+                )
+            ]
+        )
+    if record.task == "classification" and y.nunique() < 2:
+        raise InvalidInput(
+            [
+                doc.problem(
+                    ("data", "target"),
+                    f"the target {target!r} has one class only ({y.iloc[0]!r}) in {display}; "
+                    "a classifier needs at least two",
+                )
+            ]
+        )
+
+
+def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None:
+    empty = [str(c) for c in X.columns if X[c].isna().all()]
+    if empty:
+        names = ", ".join(repr(c) for c in empty)
+        raise InvalidInput(
+            [
+                loaded.doc.problem(
+                    ("data", "features"),
+                    f"feature {names} has no values in {display} (all missing); "
+                    "exclude it in data.features",
+                )
+            ]
+        )
+
+
+# ---------------------------------------------------------------- estimator and pipeline
+
+
+def make_estimator(ws: Workspace, loaded: Loaded[Model]) -> Any:
+    """Import the allow-listed estimator, check it fits the task, check and set its params."""
+    from sklearn.base import BaseEstimator, is_classifier, is_regressor
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    record, doc = loaded.record, loaded.doc
+    path = record.model.estimator
+    where = ("model", "estimator")
+    prefixes = ws.config.estimators.allow
+    if not any(path.startswith(p) for p in prefixes):
+        raise InvalidInput(
+            [
+                doc.problem(
+                    where,
+                    f"{path!r} is not allowed; estimators must start with "
+                    f"{', '.join(prefixes)} (modelward.yaml estimators.allow)",
+                )
+            ]
+        )
+    module_name, _, attr = path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise InvalidInput([doc.problem(where, f"cannot import {path!r}: {exc}")]) from None
+    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
+        raise InvalidInput([doc.problem(where, f"{path!r} is not a scikit-learn estimator class")])
+    label = cls.__name__
+    probe = cls()
+    kind_ok = is_classifier(probe) if record.task == "classification" else is_regressor(probe)
+    if not kind_ok:
+        want = "classifier" if record.task == "classification" else "regressor"
+        raise InvalidInput(
+            [doc.problem(where, f"{label} is not a {want}, but the task is {record.task}")]
+        )
+
+    known = sorted(probe.get_params(deep=False))
+    params = dict(record.model.params)
+    problems = []
+    for name, value in params.items():
+        loc = ("model", "params", name)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            problems.append(doc.problem(loc, f"unknown parameter of {label}; {hint}"))
+            continue
+        single = cls().set_params(**{name: value})
+        validate = getattr(single, "_validate_params", None)
+        if callable(validate):
+            try:
+                validate()
+            except InvalidParameterError as exc:
+                problems.append(doc.problem(loc, str(exc)))
+    if problems:
+        raise InvalidInput(problems)
+    if "random_state" in known and "random_state" not in params:
+        params["random_state"] = record.data.split.seed
+    return cls(**params)
+
+
+def build_pipeline(preprocess: str, X: pd.DataFrame, estimator: Any) -> Any:
+    """auto: numeric -> median imputation + scaling; the rest -> mode + one-hot; none: as is."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from .evaluation import is_numeric
+
+    if preprocess == "none":
+        return Pipeline([("model", estimator)])
+    numeric = [c for c in X.columns if is_numeric(X[c])]
+    categorical = [c for c in X.columns if c not in numeric]
+    steps: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        steps.append(
+            (
+                "numeric",
+                Pipeline(
+                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                numeric,
+            )
+        )
+    if categorical:
+        steps.append(
+            (
+                "categorical",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="most_frequent")),
+                        (
+                            "onehot",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                        ),
+                    ]
+                ),
+                categorical,
+            )
+        )
+    return Pipeline([("preprocess", ColumnTransformer(steps)), ("model", estimator)])
+
+
+def split(loaded: Loaded[Model], y: pd.Series) -> tuple[list[int], list[int]]:
+    """Row positions of the training and test parts; the same for the same seed."""
+    from sklearn.model_selection import train_test_split
+
+    spec, doc = loaded.record.data.split, loaded.doc
+    positions = list(range(len(y)))
+    try:
+        train_idx, test_idx = train_test_split(
+            positions,
+            test_size=spec.test_size,
+            random_state=spec.seed,
+            stratify=y if spec.stratify else None,
+        )
+    except ValueError as exc:
+        field = "stratify" if spec.stratify else "test_size"
+        raise InvalidInput(
+            [doc.problem(("data", "split", field), f"cannot split the data: {exc}")]
+        ) from None
+    return sorted(train_idx), sorted(test_idx)

@@ -1,0 +1,476 @@
+"""Training from manifests: pinned metrics, determinism, the cache, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import cli
+from helpers_training import edit, load, repin, rewrite_column, store_dir, store_files
+
+from modelward import artifacts, training
+from modelward.errors import ArtifactError, DataError, InvalidInput, UsageError
+from modelward.manifest import Estimators
+from modelward.workspace import Loaded
+
+pytestmark = pytest.mark.slow
+
+# Measured once with scikit-learn 1.9 on the example data; the split and seeds are
+# fixed, so any drift beyond float noise is a behaviour change.
+PINNED = {
+    "churn": {
+        "roc_auc": 0.81505577005577,
+        "f1": 0.6372413793103449,
+        "accuracy": 0.737,
+        "recall": 0.6243243243243243,
+    },
+    "breast-cancer": {
+        "roc_auc": 0.9962264150943396,
+        "recall": 0.9245283018867925,
+        "precision": 0.98,
+        "accuracy": 0.965034965034965,
+    },
+    "diabetes": {
+        "r2": 0.4173186027451671,
+        "neg_root_mean_squared_error": -56.16977597638343,
+        "neg_mean_absolute_error": -44.62597631680091,
+    },
+}
+SIZES = {"churn": (4000, 1000), "breast-cancer": (426, 143), "diabetes": (353, 89)}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_training_an_example_gives_its_pinned_metrics(example_dir: Path, name: str) -> None:
+    result = training.train(load(example_dir), name)
+    assert list(result.metrics) == list(PINNED[name])
+    assert result.metrics == pytest.approx(PINNED[name], abs=1e-6)
+    assert (result.n_train, result.n_test) == SIZES[name]
+    assert result.cached is False
+    assert set(result.versions) == {
+        "python",
+        "scikit-learn",
+        "joblib",
+        "numpy",
+        "pandas",
+        "modelward",
+    }
+    assert result.fit_seconds > 0
+    assert Path(result.artifact_path).stat().st_size == result.artifact_bytes
+
+
+def test_churn_slices_and_confusion_matrix_cover_the_test_rows(example_dir: Path) -> None:
+    result = training.train(load(example_dir), "churn")
+    # gender is excluded from the features but still sliced on: it comes from the frame
+    assert set(result.slice_metrics) == {"region", "gender"}
+    assert sorted(result.slice_metrics["region"]) == ["east", "north", "south", "west"]
+    for groups in result.slice_metrics.values():
+        assert sum(g["n"] for g in groups.values()) == 1000
+    assert result.slice_metrics["region"]["east"] == {
+        "n": 256,
+        "metrics": pytest.approx(
+            {
+                "roc_auc": 0.8272771317829456,
+                "f1": 0.6097560975609756,
+                "accuracy": 0.75,
+                "recall": 0.5952380952380952,
+            },
+            abs=1e-6,
+        ),
+    }
+    assert result.confusion_matrix == {"labels": [0, 1], "matrix": [[506, 124], [139, 231]]}
+
+
+def test_a_regressor_has_no_confusion_matrix(example_dir: Path) -> None:
+    result = training.train(load(example_dir), "diabetes")
+    assert result.confusion_matrix is None
+    assert {k: v["n"] for k, v in result.slice_metrics["sex"].items()} == {"female": 45, "male": 44}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_retraining_with_force_gives_identical_metrics_and_artifact(
+    example_dir: Path, name: str
+) -> None:
+    # All three are byte-stable: the fitted pipelines hold no fit-time clock or
+    # random state, and joblib pickles numpy arrays and dicts in a fixed order.
+    ws = load(example_dir)
+    first = training.train(ws, name, force=True)
+    second = training.train(ws, name, force=True)
+    assert second.cached is False
+    assert second.metrics == first.metrics
+    assert second.slice_metrics == first.slice_metrics
+    assert second.artifact_sha256 == first.artifact_sha256
+    assert second.key == first.key
+
+
+def test_the_artifact_is_byte_stable_across_processes(example_dir: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from modelward import workspace, training;"
+        "ws = workspace.load(Path(sys.argv[1]));"
+        "print(training.train(ws, 'churn', force=True).artifact_sha256)"
+    )
+    shas = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(example_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(shas) == 1
+
+
+def test_a_second_train_is_a_cache_hit_with_the_recorded_results(example_dir: Path) -> None:
+    ws = load(example_dir)
+    trained = training.train(ws, "diabetes")
+    hit = training.train(ws, "diabetes")
+    assert hit.cached is True
+    assert hit == training.TrainResult.from_dict({**trained.to_dict(), "cached": True})
+
+
+def test_a_version_bump_is_a_hit_and_a_param_change_is_a_miss(example_dir: Path) -> None:
+    first = training.train(load(example_dir), "diabetes")
+    manifest = example_dir / "models/diabetes/model.yaml"
+    edit(manifest, "version: 2.1.0", "version: 2.2.0")
+    bumped = training.train(load(example_dir), "diabetes")
+    assert (bumped.cached, bumped.key, bumped.version) == (True, first.key, "2.2.0")
+    assert bumped.manifest_digest != first.manifest_digest
+    edit(manifest, "alpha: 1.0", "alpha: 2.0")
+    changed = training.train(load(example_dir), "diabetes")
+    assert changed.cached is False
+    assert changed.key != first.key
+
+
+def test_the_cache_hit_path_imports_no_sklearn_pandas_or_great_expectations(
+    example_dir: Path,
+) -> None:
+    training.train(load(example_dir), "churn")
+    code = (
+        "import sys; from pathlib import Path; from modelward import workspace, training;"
+        "r = training.train(workspace.load(Path(sys.argv[1])), 'churn');"
+        "heavy = [m for m in ('sklearn', 'pandas', 'great_expectations', 'joblib')"
+        " if m in sys.modules];"
+        "print(r.cached, heavy)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(example_dir)], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == "True []"
+
+
+def test_an_unknown_model_is_a_usage_error(example_dir: Path) -> None:
+    with pytest.raises(UsageError, match=r"^unknown model 'churm'; known: breast-cancer, churn"):
+        training.train(load(example_dir), "churm")
+
+
+# ---------------------------------------------------------------- estimator and params
+
+
+def test_an_unknown_param_names_the_manifest_line_and_suggests(example_dir: Path) -> None:
+    edit(example_dir / "models/churn/model.yaml", "max_iter: 200", "max_iterr: 200")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:22: model.params.max_iterr: unknown parameter of "
+        "HistGradientBoostingClassifier; did you mean 'max_iter'?"
+    )
+    assert store_files(example_dir) == []
+
+
+def test_an_ill_typed_param_carries_scikit_learns_message(example_dir: Path) -> None:
+    edit(example_dir / "models/churn/model.yaml", "learning_rate: 0.05", "learning_rate: fast")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:22: model.params.learning_rate: The 'learning_rate' "
+        "parameter of HistGradientBoostingClassifier must be a float in the range (0.0, inf). "
+        "Got 'fast' instead."
+    )
+    assert store_files(example_dir) == []
+
+
+def test_a_regressor_cannot_serve_a_classification_task(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/breast-cancer/model.yaml",
+        "sklearn.linear_model.LogisticRegression",
+        "sklearn.linear_model.Ridge",
+    )
+    edit(example_dir / "models/breast-cancer/model.yaml", "{C: 1.0, max_iter: 1000}", "{}")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "breast-cancer")
+    assert str(err.value) == (
+        "models/breast-cancer/model.yaml:18: model.estimator: Ridge is not a classifier, "
+        "but the task is classification"
+    )
+
+
+def test_an_estimator_that_does_not_exist_cannot_be_imported(example_dir: Path) -> None:
+    edit(example_dir / "models/diabetes/model.yaml", "linear_model.Ridge", "linear_model.Ridgy")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:17: model.estimator: cannot import "
+        "'sklearn.linear_model.Ridgy': module 'sklearn.linear_model' has no attribute 'Ridgy'"
+    )
+
+
+def test_the_allow_list_is_checked_again_before_importing(example_dir: Path) -> None:
+    ws = load(example_dir)
+    ws.config = ws.config.model_copy(update={"estimators": Estimators(allow=["xgboost."])})
+    with pytest.raises(InvalidInput) as err:
+        training.train(ws, "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:17: model.estimator: 'sklearn.linear_model.Ridge' is not "
+        "allowed; estimators must start with xgboost. (modelward.yaml estimators.allow)"
+    )
+
+
+def test_random_state_defaults_to_the_split_seed(example_dir: Path) -> None:
+    ws = load(example_dir)
+    estimator = training.make_estimator(ws, ws.models["churn"])
+    assert estimator.random_state == 0  # given in the manifest
+    edit(example_dir / "models/churn/model.yaml", ", random_state: 0", "")
+    ws = load(example_dir)
+    assert training.make_estimator(ws, ws.models["churn"]).random_state == 7
+
+
+def test_preprocess_auto_scales_numbers_and_one_hot_encodes_categories(example_dir: Path) -> None:
+    ws = load(example_dir)
+    result = training.train(ws, "churn")
+    pipeline = artifacts.load_artifact(ws, result.key, result.artifact_sha256)
+    columns = pipeline.named_steps["preprocess"].transformers_
+    assert [(name, list(cols)) for name, _, cols in columns] == [
+        ("numeric", ["age", "tenure_months", "monthly_charges", "support_tickets"]),
+        ("categorical", ["region", "contract", "payment_method"]),
+    ]
+    encoder = pipeline.named_steps["preprocess"].named_transformers_["categorical"]["onehot"]
+    assert encoder.handle_unknown == "ignore"
+
+
+def test_preprocess_none_passes_the_features_as_they_are(example_dir: Path) -> None:
+    edit(example_dir / "models/diabetes/model.yaml", "preprocess: auto", "preprocess: none")
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "  split:",
+        "  features: {exclude: [sex]}\n  split:",
+    )
+    ws = load(example_dir)
+    result = training.train(ws, "diabetes")
+    pipeline = artifacts.load_artifact(ws, result.key, result.artifact_sha256)
+    assert list(pipeline.named_steps) == ["model"]
+    assert result.slice_metrics["sex"]["male"]["n"] == 44
+
+
+# ---------------------------------------------------------------- bad data
+
+
+def test_a_missing_data_file_names_the_dataset_manifest(example_dir: Path) -> None:
+    ws = load(example_dir)
+    (example_dir / "data/churn/churn.csv").unlink()
+    with pytest.raises(DataError) as err:
+        training.train(ws, "churn")
+    assert str(err.value) == (
+        "data/churn/dataset.yaml:5: data file not found: data/churn/churn.csv"
+    )
+    assert store_files(example_dir) == []
+
+
+def test_data_that_does_not_match_its_pin_is_refused(example_dir: Path) -> None:
+    csv = example_dir / "data/churn/churn.csv"
+    csv.write_text(csv.read_text().replace("C00000,44", "C00000,45"))
+    with pytest.raises(DataError, match=r"^data/churn/dataset.yaml:7: sha256 of data/churn/churn"):
+        training.train(load(example_dir), "churn")
+    assert store_files(example_dir) == []
+
+
+def test_a_target_column_removed_after_validation_names_the_manifest_line(
+    example_dir: Path,
+) -> None:
+    ws = load(example_dir)  # validated while the column was there
+    edit(example_dir / "data/churn/churn.csv", ",churned\n", ",Churned\n")
+    sha = repin(example_dir, "churn")
+    loaded = ws.datasets["churn"]
+    ws.datasets["churn"] = Loaded(loaded.record.model_copy(update={"sha256": sha}), loaded.doc)
+    with pytest.raises(InvalidInput) as err:
+        training.train(ws, "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:17: data.target: column 'churned' is not in "
+        "data/churn/churn.csv; did you mean 'Churned'?"
+    )
+    assert store_files(example_dir) == []
+
+
+def test_a_regression_target_must_be_numeric(example_dir: Path) -> None:
+    rewrite_column(
+        example_dir / "data/diabetes/diabetes.csv",
+        "progression",
+        lambda i, v: "high" if i == 3 else v,
+    )
+    repin(example_dir, "diabetes")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:14: data.target: the regression target 'progression' is "
+        "not numeric in data/diabetes/diabetes.csv (type str, e.g. '151')"
+    )
+    assert store_files(example_dir) == []
+
+
+def test_a_target_with_one_class_cannot_train_a_classifier(example_dir: Path) -> None:
+    rewrite_column(example_dir / "data/churn/churn.csv", "churned", lambda i, v: "0")
+    repin(example_dir, "churn")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:17: data.target: the target 'churned' has one class only "
+        "(np.int64(0)) in data/churn/churn.csv; a classifier needs at least two"
+    )
+    assert store_files(example_dir) == []
+
+
+def test_a_training_split_with_one_class_is_refused(example_dir: Path) -> None:
+    from sklearn.model_selection import train_test_split
+
+    # 20 rows, one positive; find the seed whose test half takes it
+    csv = example_dir / "data/breast-cancer/breast_cancer.csv"
+    lines = csv.read_text().splitlines()
+    rows = [lines[0], *[ln for ln in lines[1:] if ln.endswith(",0")][:19]]
+    rows.insert(5, next(ln for ln in lines[1:] if ln.endswith(",1")))
+    csv.write_text("\n".join(rows) + "\n")
+    repin(example_dir, "breast-cancer")
+    seed = next(
+        s for s in range(100) if 4 in train_test_split(range(20), test_size=0.25, random_state=s)[1]
+    )
+    edit(
+        example_dir / "models/breast-cancer/model.yaml",
+        "{test_size: 0.25, stratify: true, seed: 42}",
+        f"{{test_size: 0.25, seed: {seed}}}",
+    )
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "breast-cancer")
+    assert str(err.value) == (
+        "models/breast-cancer/model.yaml:16: data.split: the training split of "
+        "data/breast-cancer/breast_cancer.csv has one class of 'malignant' only "
+        "(np.int64(0)); a classifier needs at least two (stratify: true keeps both in each part)"
+    )
+    assert store_files(example_dir) == []
+
+
+def test_an_all_missing_feature_is_refused(example_dir: Path) -> None:
+    rewrite_column(example_dir / "data/churn/churn.csv", "age", lambda i, v: "")
+    repin(example_dir, "churn")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:18: data.features: feature 'age' has no values in "
+        "data/churn/churn.csv (all missing); exclude it in data.features"
+    )
+    assert store_files(example_dir) == []
+
+
+# ---------------------------------------------------------------- a corrupt store
+
+
+def test_a_tampered_artifact_is_reported_and_replaced_only_with_force(example_dir: Path) -> None:
+    ws = load(example_dir)
+    trained = training.train(ws, "diabetes")
+    model = Path(trained.artifact_path)
+    model.write_bytes(model.read_bytes() + b"tampered")
+    with pytest.raises(ArtifactError) as err:
+        training.train(ws, "diabetes")
+    entry = model.parent
+    assert str(err.value).startswith(f"store entry {entry} is corrupt: model.joblib has sha256 ")
+    assert str(err.value).endswith(
+        f", recorded {trained.artifact_sha256}; "
+        "run `modelward train` with --force to retrain and replace it"
+    )
+    with pytest.raises(ArtifactError):
+        artifacts.load_artifact(ws, trained.key, trained.artifact_sha256)
+    again = training.train(ws, "diabetes", force=True)
+    assert again.artifact_sha256 == trained.artifact_sha256
+    assert training.train(ws, "diabetes").cached is True
+
+
+def test_an_entry_without_metrics_json_is_a_miss_and_is_rewritten(example_dir: Path) -> None:
+    ws = load(example_dir)
+    trained = training.train(ws, "diabetes")
+    (Path(trained.artifact_path).parent / "metrics.json").unlink()
+    rerun = training.train(ws, "diabetes")
+    assert rerun.cached is False
+    assert training.train(ws, "diabetes").cached is True
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_cli_train_reports_training_then_a_cache_hit(example_dir: Path) -> None:
+    first = cli("train", "diabetes", "--repo", example_dir)
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("diabetes: trained in ")
+    assert "r2 0.4173  neg_root_mean_squared_error -56.1698" in first.output
+    key = json.loads(cli("train", "diabetes", "--repo", example_dir, "--format", "json").output)[
+        "results"
+    ][0]["key"]
+    second = cli("train", "diabetes", "--repo", example_dir)
+    assert second.output.splitlines()[0] == f"diabetes: cache hit (key {key[:8]}...)"
+
+
+def test_cli_train_out_writes_the_artifact_metrics_and_profile(
+    example_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = cli("train", "diabetes", "--repo", example_dir, "--out", out, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "model.joblib", "profile.json"]
+    recorded = json.loads((out / "metrics.json").read_text())
+    assert recorded == json.loads(result.output)["results"][0]
+    for field in ("data_sha256", "suite_sha256", "artifact_sha256", "key", "manifest_digest"):
+        assert len(recorded[field]) == 64
+    assert (
+        artifacts.bytes_sha256((out / "model.joblib").read_bytes()) == recorded["artifact_sha256"]
+    )
+    profile = json.loads((out / "profile.json").read_text())
+    assert profile["features"]["sex"]["type"] == "categorical"
+
+
+def test_cli_train_all_models_puts_each_in_its_own_folder(
+    example_dir: Path, tmp_path: Path
+) -> None:
+    result = cli("train", "--repo", example_dir, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "breast-cancer",
+        "churn",
+        "diabetes",
+    ]
+    heads = [line.split(":")[0] for line in result.output.splitlines() if not line[0].isspace()]
+    assert heads == ["breast-cancer", "churn", "diabetes"]
+
+
+def test_cli_train_bad_input_exits_2_without_a_traceback(example_dir: Path) -> None:
+    edit(example_dir / "models/churn/model.yaml", "max_iter: 200", "max_iterr: 200")
+    proc = subprocess.run(
+        [sys.executable, "-m", "modelward", "train", "churn", "--repo", str(example_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "models/churn/model.yaml:22: model.params.max_iterr: unknown parameter of "
+        "HistGradientBoostingClassifier; did you mean 'max_iter'?"
+    )
+    assert not store_dir(example_dir).exists()
+
+
+def test_cli_train_corrupt_store_exits_2_and_force_repairs(example_dir: Path) -> None:
+    result = training.train(load(example_dir), "diabetes")
+    Path(result.artifact_path).write_bytes(b"not a pickle")
+    broken = cli("train", "diabetes", "--repo", example_dir)
+    assert broken.exit_code == 2
+    assert "is corrupt: model.joblib has sha256" in broken.output
+    repaired = cli("train", "diabetes", "--force", "--repo", example_dir)
+    assert repaired.exit_code == 0, repaired.output
+    assert repaired.output.startswith("diabetes: trained in ")
