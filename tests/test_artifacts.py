@@ -28,7 +28,7 @@ def key_of(root: Path, name: str = "churn", data: str = DATA_SHA, suite: str = S
     [
         ("version: 1.0.0", "version: 1.1.0"),
         ("stage: none", "stage: staging"),
-        ('owners: ["@acme/risk-ds", "alice", "bob"]', 'owners: ["carol"]'),
+        ('owners: ["@acme/risk-ds", "alice", "bob", "dave"]', 'owners: ["carol"]'),
         ("Predicts whether a subscriber", "Guesses whether a subscriber"),
         ("caveats: Retrain when", "caveats: Please retrain when"),
     ],

@@ -353,7 +353,7 @@ def test_card_has_every_section_with_training_results() -> None:
     assert [line for line in card if line.startswith("## ")][: len(SECTIONS)] == SECTIONS
     assert card[0] == "# Model card: churn 1.0.0"
     assert "- **Estimator:** `sklearn.ensemble.HistGradientBoostingClassifier`" in card
-    assert "- **Owners:** `@acme/risk-ds`, `alice`, `bob`" in card
+    assert "- **Owners:** `@acme/risk-ds`, `alice`, `bob`, `dave`" in card
     assert "- **Features:** all columns except churned, customer_id, gender" in card
     assert "- **Split:** 80% train / 20% test, seed 7, stratified" in card
     assert "| **roc_auc** (primary) | 0.8841 |" in card
