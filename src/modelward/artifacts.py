@@ -31,7 +31,6 @@ from .errors import ArtifactError, InvalidInput
 from .hashing import bytes_sha256, canonical_hash
 from .manifest import Model
 from .workspace import OutsideRepository, Workspace, resolve_inside
-from .yamlio import load_path
 
 MODEL_FILE = "model.joblib"
 METRICS_FILE = "metrics.json"
@@ -43,11 +42,10 @@ KEY_FIELDS = frozenset({"task", "data", "model", "evaluation"})
 
 
 def suite_sha256(ws: Workspace, dataset_name: str) -> str:
-    """Hash of a dataset's expectations file as data (comments and layout do not count)."""
-    dataset = ws.datasets[dataset_name].record
-    path = ws.expectations_path(dataset)
-    display = path.relative_to(ws.root.resolve()).as_posix()
-    return canonical_hash(load_path(path, display).data)
+    """The data checks' suite hash, so one suite has one name everywhere."""
+    from .datachecks import suite_sha256 as checked_suite_sha256
+
+    return checked_suite_sha256(ws, dataset_name)
 
 
 def package_version(name: str) -> str:

@@ -5,6 +5,7 @@ Every ModelwardError becomes its message and its exit code here and nowhere else
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ def FORMAT(*choices: str) -> Callable[[Any], Any]:
         "--format",
         "fmt",
         type=click.Choice(choices or ("text", "json")),
-        default="text",
+        default=(choices or ("text",))[0],
         show_default=True,
         help="Output format.",
     )
@@ -225,6 +226,7 @@ def render_plan(result: Any) -> str:
     if result.governance_files:
         out += ["", "governance files changed (need approval of governance owners):"]
         out += [f"  {path}" for path in result.governance_files]
+    return "\n".join(out)
 
 
 # ---- datachecks commands
@@ -579,3 +581,131 @@ def render_train_result(result: Any) -> str:
             f"  artifact {result.artifact_sha256[:12]} {size} {result.artifact_path}",
         ]
     )
+
+
+# ---- flow commands (pull request and merge)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@main.command()
+@REPO
+@click.option(
+    "--base", default=None, help="Base ref of the pull request [default: the default branch]."
+)
+@click.option("--head", default="HEAD", show_default=True, help="Head ref; must be checked out.")
+@click.option(
+    "--forge",
+    type=click.Choice(["auto", "local"]),
+    default="auto",
+    show_default=True,
+    help="Where the report goes: auto uses GitHub inside GitHub Actions with a token, else local.",
+)
+@click.option("--author", default=None, help="Pull request author (local forge).")
+@click.option(
+    "--approved-by",
+    "approved_by",
+    multiple=True,
+    help="A reviewer who approved (local forge; repeat).",
+)
+@click.option("--pr-number", type=int, default=None, help="Pull request number (local forge).")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the Markdown report to this file.",
+)
+@FORMAT("markdown", "json")
+def pr(
+    repo: Path,
+    base: str | None,
+    head: str,
+    forge: str,
+    author: str | None,
+    approved_by: tuple[str, ...],
+    pr_number: int | None,
+    report_file: Path | None,
+    fmt: str,
+) -> None:
+    """Judge a pull request: validate, check data, train, compare, apply policies, report."""
+    from . import pr as flow
+    from .changes import default_base
+    from .forge.local import LocalForge
+
+    local = LocalForge(
+        repo, author=author, approvers=approved_by, pr_number=pr_number, report_file=report_file
+    )
+    outcome = flow.run(
+        repo, forge=local, base=base or default_base(repo), head=head, today=_today()
+    )
+    if fmt == "json":
+        click.echo(json.dumps(outcome.data, indent=2, sort_keys=True))
+    else:
+        click.echo(outcome.markdown)
+    click.get_current_context().exit(outcome.exit_code)
+
+
+@main.command()
+@REPO
+@click.option("--before", default="HEAD~1", show_default=True, help="Commit before the merge.")
+@click.option(
+    "--after", default="HEAD", show_default=True, help="The merge commit; must be checked out."
+)
+@click.option(
+    "--forge",
+    type=click.Choice(["auto", "local"]),
+    default="auto",
+    show_default=True,
+    help="Where approvals are read and releases published.",
+)
+@click.option(
+    "--push/--no-push", default=True, show_default=True, help="Push the tags to the remote."
+)
+@click.option("--remote", default="origin", show_default=True, help="Remote to push tags to.")
+@FORMAT("text", "json")
+def promote(
+    repo: Path, before: str, after: str, forge: str, push: bool, remote: str, fmt: str
+) -> None:
+    """Register and promote the versions a merge changed, as immutable git tags."""
+    from . import promote as flow
+    from .forge.local import LocalForge
+
+    outcome = flow.run(
+        repo,
+        forge=LocalForge(repo),
+        before=before,
+        after=after,
+        push=push,
+        remote=remote,
+        today=_today(),
+    )
+    if fmt == "json":
+        click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_promotions(outcome.to_dict()))
+    if any(p.bypass for p in outcome.promotions):
+        click.echo(
+            "warning: a merge went in over a blocking policy; recorded as a bypass", err=True
+        )
+
+
+def render_promotions(data: dict[str, Any]) -> str:
+    lines = [f"promote {data['before'][:12]}..{data['after'][:12]}"]
+    if data["pull_request"] is not None:
+        lines[0] += f" (PR #{data['pull_request']})"
+    for p in data["promotions"]:
+        tags = ", ".join(p["created"]) or "nothing new"
+        flag = "  BYPASS: " + "; ".join(p["blocking"]) if p["bypass"] else ""
+        lines.append(f"  {p['model']} v{p['version']} -> {p['stage']}: created {tags}{flag}")
+        if not p["report_checked"]:
+            lines.append("    (no pull-request report found: metrics not cross-checked)")
+        if p["release"]:
+            lines.append(f"    release: {p['release']}")
+    for s in data["skipped"]:
+        lines.append(f"  skipped {s}")
+    if len(lines) == 1:
+        lines.append("  no model changed its version or stage")
+    return "\n".join(lines)

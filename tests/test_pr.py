@@ -1,0 +1,165 @@
+"""The pull-request flow on real repositories: a base branch, a head branch, the local forge."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import GitRepo, cli
+
+from modelward.report import MARKER, extract_data
+
+
+def branch(repo: GitRepo, name: str, edits: dict[str, tuple[str, str]], message: str) -> str:
+    """Check out a new branch from main and apply regex edits to files."""
+    repo.git("checkout", "-q", "-b", name, "main")
+    for rel, (old, new) in edits.items():
+        path = repo.path / rel
+        text = path.read_text()
+        assert re.search(old, text, flags=re.M), f"{rel} has no {old!r}"
+        path.write_text(re.sub(old, new, text, count=1, flags=re.M))
+    return repo.commit(message)
+
+
+TUNE_BREAST_CANCER = {
+    "models/breast-cancer/model.yaml": (r"C: 1\.0", "C: 0.5"),
+}
+
+
+def to_production(repo: GitRepo) -> None:
+    """breast-cancer (staging in the manifest, never registered) straight to production."""
+    branch(
+        repo,
+        "straight-to-prod",
+        {
+            "models/breast-cancer/model.yaml": (r"^version: 0\.3\.0", "version: 0.4.0"),
+        },
+        "Bump breast-cancer",
+    )
+    path = repo.path / "models/breast-cancer/model.yaml"
+    path.write_text(path.read_text().replace("stage: staging", "stage: production"))
+    repo.commit("Move breast-cancer to production")
+
+
+def run_pr(repo: GitRepo, *args: str) -> tuple[int, str]:
+    result = cli("pr", "--repo", repo.path, "--base", "main", *args)
+    return result.exit_code, result.output
+
+
+def test_pull_request_touching_no_model_passes_fast_and_says_so(example_repo: GitRepo) -> None:
+    example_repo.git("checkout", "-q", "-b", "docs")
+    example_repo.commit("Add notes", {"NOTES.md": "hello\n"})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.argv = ['modelward', 'pr', '--base', 'main'];"
+            "code = 0\n"
+            "try:\n    runpy.run_module('modelward', run_name='__main__')\n"
+            "except SystemExit as e:\n    code = e.code or 0\n"
+            "heavy = [m for m in ('pandas', 'sklearn', 'great_expectations') if m in sys.modules]\n"
+            "print('HEAVY', heavy); sys.exit(code)",
+        ],
+        cwd=example_repo.path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "This pull request changes no model." in proc.stdout
+    assert "HEAVY []" in proc.stdout
+
+
+def test_a_change_without_approvals_is_pending_and_blocks(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    head = example_repo.commit("Bump breast-cancer")
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 1
+    assert MARKER in out
+    data = extract_data(out, head_sha=head)
+    assert data is not None and data["summary"] == "pending"
+    approvals = [v for v in data["models"][0]["verdicts"] if v["rule"] == "approvals"]
+    assert approvals[0]["status"] == "pending"
+    saved = json.loads((example_repo.path / f".modelward/reports/{head}.json").read_text())
+    assert saved["summary"] == "pending"
+
+
+def test_an_owner_approval_passes_but_the_authors_own_does_not(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    example_repo.commit("Bump breast-cancer")
+    code, _ = run_pr(example_repo, "--author", "dana", "--approved-by", "dana")
+    assert code == 1, "the author's own approval must not count"
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    assert code == 0, out
+    assert "passed" in out.splitlines()[0] or "✅" in out
+
+
+def test_an_unbumped_changed_model_fails_version_bump(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer without a bump")
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    assert code == 1
+    data = extract_data(out)
+    assert data is not None
+    bump = [v for v in data["models"][0]["verdicts"] if v["rule"] == "version_bump"]
+    assert bump[0]["status"] == "fail"
+    assert bump[0]["reason"] == "the artifact changed but version stays 0.3.0; bump it"
+
+
+def test_stage_order_blocks_production_without_staging(example_repo: GitRepo) -> None:
+    to_production(example_repo)
+    code, out = run_pr(
+        example_repo, "--author", "erin", "--approved-by", "dana", "--approved-by", "x"
+    )
+    assert code == 1
+    data = extract_data(out)
+    assert data is not None
+    order = [v for v in data["models"][0]["verdicts"] if v["rule"] == "promotes_from"]
+    assert order[0]["status"] == "fail"
+    assert "staging" in order[0]["reason"]
+
+
+def test_a_head_branch_policy_loosening_loosens_nothing(example_repo: GitRepo) -> None:
+    """The pull request deletes the approvals rule; it is still judged by the base's."""
+    branch(example_repo, "loosen", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    files = {
+        "policies/staging.yaml": (example_repo.path / "policies/staging.yaml")
+        .read_text()
+        .replace("  - approvals: {min: 1, from: owners, exclude_author: true}\n", ""),
+    }
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    files["models/breast-cancer/model.yaml"] = bump.read_text().replace(
+        "version: 0.3.0", "version: 0.3.1"
+    )
+    example_repo.commit("Loosen staging and bump", files)
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 1
+    data = extract_data(out)
+    assert data is not None
+    rules = {v["rule"]: v["status"] for v in data["models"][0]["verdicts"]}
+    assert rules["approvals"] == "pending", "the base branch's approvals rule still applies"
+    assert [v["rule"] for v in data["governance"]] == ["governance"]
+    assert data["governance"][0]["status"] in ("pending", "fail")
+
+
+def test_the_head_must_be_checked_out(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune")
+    example_repo.git("checkout", "-q", "main")
+    result = cli("pr", "--repo", example_repo.path, "--base", "main", "--head", "tune")
+    assert result.exit_code == 2
+    assert "is not the checked-out commit" in result.output
+
+
+@pytest.mark.slow
+def test_report_file_gets_the_same_markdown(example_repo: GitRepo, tmp_path: Path) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune")
+    target = tmp_path / "report.md"
+    code, out = run_pr(example_repo, "--author", "erin", "--report", str(target))
+    assert target.read_text().strip() == out.strip()
+    assert code == 1
