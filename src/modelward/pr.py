@@ -12,25 +12,18 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, git
 from .changes import AffectedModel, Plan, plan
 from .errors import ModelwardError, UsageError
-from .forge.base import Forge, Published, State
-from .governance import Governance, governance_at
-from .manifest import Model, parse
-from .policy import (
-    Approvals,
-    Baseline,
-    Candidate,
-    Verdict,
-    evaluate,
-    evaluate_governance,
-    summarize,
-)
-from .workspace import Loaded, Workspace, load
-from .yamlio import load_bytes
+from .forge.base import Forge, Published, PullRequest, State
+
+if TYPE_CHECKING:  # pydantic records: imported at run time only when there is work
+    from .governance import Governance
+    from .manifest import Model
+    from .policy import Approvals, Baseline
+    from .workspace import Loaded, Workspace
 
 EXIT_BY_SUMMARY = {"pass": 0, "fail": 1, "pending": 1}
 STATE_BY_SUMMARY: dict[str, State] = {"pass": "success", "fail": "failure", "pending": "pending"}
@@ -67,9 +60,51 @@ def run(
             "(modelward trains from the working tree)"
         )
     the_plan = plan(repo, base, head_sha)
-    rules = governance_at(repo, the_plan.merge_base)
     pr = forge.pull_request(head_sha, base)
-    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=teams or {})
+    if the_plan.models or the_plan.governance_files:
+        models, governance, summary = _judge_change(repo, the_plan, pr, teams or {}, today)
+    else:
+        # Nothing for a policy to judge: the policies and manifests are not even read,
+        # so a pull request that touches no model imports neither pydantic nor the ML
+        # stack and finishes in a fraction of a second, however many models there are.
+        models, governance, summary = [], [], "pass"
+    data: dict[str, Any] = {
+        "head_sha": head_sha,
+        "base": base,
+        "head": head,
+        "summary": summary,
+        "pull_request": pr.number,
+        "generated_by": f"modelward {__version__}",
+        "models": models,
+        "governance": governance,
+        "notes": [] if the_plan.models else ["This pull request changes no model."],
+    }
+    from .report import render_report
+
+    markdown = render_report(data)
+    state = STATE_BY_SUMMARY[summary]
+    published = forge.publish_report(pr, markdown, data, state, _description(summary, data))
+    return PrOutcome(summary, markdown, data, published)
+
+
+def _judge_change(
+    repo: Path,
+    the_plan: Plan,
+    pr: PullRequest,
+    teams: Mapping[str, frozenset[str]],
+    today: dt.date,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """Every affected model judged, the governance verdicts, and the summary of both.
+
+    The policies come from the merge base; only the affected models' manifests and
+    datasets are loaded from the work tree.
+    """
+    from .governance import governance_at
+    from .policy import Approvals, Verdict, evaluate_governance, summarize
+    from .workspace import load
+
+    rules = governance_at(repo, the_plan.merge_base)
+    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=teams)
     governance = evaluate_governance(
         the_plan.governance_files, rules.config, approvals.author, approvals.approvers
     )
@@ -79,23 +114,7 @@ def run(
     models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
-    data: dict[str, Any] = {
-        "head_sha": head_sha,
-        "base": base,
-        "head": head,
-        "summary": summary,
-        "pull_request": pr.number,
-        "generated_by": f"modelward {__version__}",
-        "models": models,
-        "governance": [v.to_dict() for v in governance],
-        "notes": [] if the_plan.models else ["This pull request changes no model."],
-    }
-    from .report import render_report
-
-    markdown = render_report(data)
-    state = STATE_BY_SUMMARY[summary]
-    published = forge.publish_report(pr, markdown, data, state, _description(summary, data))
-    return PrOutcome(summary, markdown, data, published)
+    return models, [v.to_dict() for v in governance], summary
 
 
 def _description(summary: str, data: Mapping[str, Any]) -> str:
@@ -130,6 +149,10 @@ def _deleted(m: AffectedModel) -> dict[str, Any]:
 
 def base_model(repo: Path, ref: str, name: str) -> Loaded[Model] | None:
     """The model's manifest at the base ref, if it existed there and is valid."""
+    from .manifest import Model, parse
+    from .workspace import Loaded
+    from .yamlio import load_bytes
+
     path = f"models/{name}/model.yaml"
     raw = git.show(repo, ref, path)
     if raw is None:
@@ -152,6 +175,7 @@ def _judge(
 ) -> dict[str, Any]:
     from . import registry
     from .datachecks import check_datasets
+    from .policy import Candidate, evaluate
     from .training import train
 
     loaded = ws.models[affected.name]
@@ -242,6 +266,8 @@ def baseline_for(history: Any, model: Model, rules: Governance) -> Baseline | No
 
     Its metrics come from the tag's evidence: the baseline is never retrained.
     """
+    from .policy import Baseline
+
     if history is None:
         return None
     stage = next(
