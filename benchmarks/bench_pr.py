@@ -35,6 +35,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from modelward.registry import Evidence, Verdict, format_message
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "sklearn", "great_expectations", "numpy", "scipy", "jinja2", "pydantic")
 ROWS = 300
@@ -92,6 +94,36 @@ def csv_rows(seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def history(model: str, commit: str) -> bytes:
+    """A `git fast-import` stream of the model's registry history, as promote writes it:
+    0.9.0 and 1.0.0 registered, each assigned to staging (4 annotated tags with payload)."""
+    out = []
+    events = [("0.9.0", None, 0), ("0.9.0", "staging", 1), ("1.0.0", None, 0)]
+    events.append(("1.0.0", "staging", 2))
+    for i, (version, stage, counter) in enumerate(events):
+        name = f"{model}@v{version}" if stage is None else f"{model}#{stage}#{counter}"
+        evidence = Evidence(
+            model=model,
+            version=version,
+            action="register" if stage is None else "assign",
+            stage=stage,
+            manifest_digest="d" * 64,
+            data_sha256="a" * 64,
+            artifact_sha256="b" * 64,
+            metrics={"roc_auc": 0.81, "accuracy": 0.74},
+            verdicts=(Verdict("staging", "data_checks_pass", "pass", "4 of 4 passed"),),
+            pr_number=i + 1,
+            author="dana",
+            approvers=("alice",),
+            library_versions={"scikit-learn": "1.5.0", "modelward": "0.1.0"},
+        )
+        message = format_message(evidence).encode()
+        out.append(b"tag %s\nfrom %s\n" % (name.encode(), commit.encode()))
+        out.append(b"tagger Bench <bench@example.com> %d +0000\n" % (1_700_000_000 + i))
+        out.append(b"data %d\n%s\n" % (len(message), message))
+    return b"".join(out)
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, check=True, capture_output=True, text=True
@@ -119,9 +151,12 @@ def build(root: Path, name: str, n: int, touched: str) -> Path:
         git(repo, "config", key, value)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", f"{n} models")
+    head = git(repo, "rev-parse", "HEAD")
+    stream = b"".join(history(f"m{i:03d}", head) for i in range(n))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream, check=True)
     git(root, "init", "-q", "--bare", f"{name}-origin.git")
     git(repo, "remote", "add", "origin", str(root / f"{name}-origin.git"))
-    git(repo, "push", "-q", "origin", "main")
+    git(repo, "push", "-q", "--follow-tags", "origin", "main")
     git(repo, "fetch", "-q", "origin")
 
     git(repo, "checkout", "-q", "-b", "docs", "main")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import GitRepo, cli
+from helpers_registry import gto_register
 
+from modelward import registry, yamlio
 from modelward.report import MARKER, extract_data
 
 
@@ -61,7 +63,8 @@ def test_pull_request_touching_no_model_passes_fast_and_says_so(example_repo: Gi
             "code = 0\n"
             "try:\n    runpy.run_module('modelward', run_name='__main__')\n"
             "except SystemExit as e:\n    code = e.code or 0\n"
-            "heavy = [m for m in ('pandas', 'sklearn', 'great_expectations') if m in sys.modules]\n"
+            "heavy = [m for m in ('pandas', 'sklearn', 'great_expectations', 'pydantic')"
+            " if m in sys.modules]\n"
             "print('HEAVY', heavy); sys.exit(code)",
         ],
         cwd=example_repo.path,
@@ -71,6 +74,64 @@ def test_pull_request_touching_no_model_passes_fast_and_says_so(example_repo: Gi
     assert proc.returncode == 0, proc.stderr
     assert "This pull request changes no model." in proc.stdout
     assert "HEAVY []" in proc.stdout
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display path of every YAML document parsed (the real parser still runs)."""
+    seen: list[str] = []
+    real = yamlio.Document
+
+    def recording(path: str, data: object, lines: object) -> yamlio.Document:
+        seen.append(path)
+        return real(path, data, lines)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yamlio, "Document", recording)
+    return seen
+
+
+def test_a_pull_request_touching_no_model_parses_no_manifest_or_policy(
+    example_repo: GitRepo, parsed: list[str]
+) -> None:
+    example_repo.git("checkout", "-q", "-b", "docs")
+    example_repo.commit("Add notes", {"NOTES.md": "hello\n"})
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 0, out
+    assert "This pull request changes no model." in out
+    assert parsed == []
+
+
+def test_a_pull_request_touching_one_model_parses_only_its_files(
+    example_repo: GitRepo, parsed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = example_repo.git("rev-parse", "main").strip()
+    for model, version in (("churn", "1.3.0"), ("diabetes", "2.0.0"), ("breast-cancer", "0.2.0")):
+        gto_register(example_repo.path, model, version, base)
+    messages: list[str] = []
+    real_parse_message = registry.parse_message
+
+    def recording(message: str) -> object:
+        messages.append(message.splitlines()[0])
+        return real_parse_message(message)
+
+    monkeypatch.setattr(registry, "parse_message", recording)
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    base = base[:12]
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 1, out
+    models = sorted(p for p in parsed if "models/" in p)
+    datasets = sorted(p for p in parsed if p.startswith("data/"))
+    assert models == [f"{base}:models/breast-cancer/model.yaml", "models/breast-cancer/model.yaml"]
+    assert set(datasets) == {
+        "data/breast-cancer/dataset.yaml",
+        "data/breast-cancer/expectations.yaml",
+    }
+    assert {p for p in parsed if "policies/" in p} == {
+        "policies/production.yaml",
+        "policies/staging.yaml",
+        "policies/waivers.yaml",
+    }, "the base branch's policies are read from git, each once"
+    assert messages == ["Registering artifact breast-cancer version v0.2.0"]
 
 
 def test_a_change_without_approvals_is_pending_and_blocks(example_repo: GitRepo) -> None:

@@ -318,6 +318,31 @@ def test_deregistration_marks_the_version_and_clears_its_stages(repo: GitRepo) -
     ]
 
 
+def test_read_of_named_models_reads_their_tags_only_and_the_same_history(repo: GitRepo) -> None:
+    c1 = commit(repo.path, "v1")
+    for model in ("churn", "churn-v2", "churn2", "a/churn", "fraud"):
+        gto_register(repo.path, model, "1.0.0", c1)
+        gto_assign(repo.path, model, "staging", "1.0.0", c1, 1)
+    gto_deregister(repo.path, "churn", "1.0.0", c1)
+    gto_unassign(repo.path, "churn", "staging", "1.0.0", c1, 2)
+    git(repo.path, "tag", "churn#production#3", c1)  # lightweight: version from the register
+
+    only = read(repo.path, models=["churn", "fraud"])
+
+    assert list(only.models) == ["churn", "fraud"]
+    assert only.models == {k: v for k, v in read(repo.path).models.items() if k in only.models}
+    churn = {e.tag: e.version for e in only.models["churn"].events}
+    assert churn == {
+        "churn@v1.0.0": "1.0.0",
+        "churn#staging#1": "1.0.0",
+        "churn@v1.0.0!": "1.0.0",
+        "churn#staging!#2": "1.0.0",
+        "churn#production#3": "1.0.0",
+    }
+    assert read(repo.path, models=[]).models == {}
+    assert read(repo.path, models=["nothing"]).models == {}
+
+
 def test_gto_written_tags_are_read_with_no_evidence(repo: GitRepo) -> None:
     c1 = commit(repo.path, "v1")
     gto_register(repo.path, "churn", "1.0.0", c1)

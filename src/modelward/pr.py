@@ -183,7 +183,7 @@ def _judge(
     checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
-    history = registry.read(repo).models.get(affected.name)
+    history = registry.read(repo, models=[affected.name]).models.get(affected.name)
     baseline = baseline_for(history, model, rules)
     stage_history = frozenset(
         s

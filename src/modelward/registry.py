@@ -508,12 +508,24 @@ def _for_each_ref(repo: Path, *patterns: str) -> list[_RawTag]:
     return tags
 
 
-def read(repo: Path) -> Registry:
-    """Every model's history from every registry tag, in one git call."""
+def read(repo: Path, models: Iterable[str] | None = None) -> Registry:
+    """Every model's history from every registry tag, in one git call.
+
+    With `models`, only those models' tags are listed (git filters them by name) and
+    parsed, so reading one model's history costs the same in a repository of thousands.
+    """
+    wanted = None if models is None else set(models)
+    patterns: list[str] = []
+    if wanted is not None:
+        if not wanted:
+            return Registry()
+        patterns = [f"refs/tags/{m}{sep}*" for m in sorted(wanted) for sep in ("@", "#")]
     parsed: list[tuple[TagName, _RawTag]] = []
-    for raw in _for_each_ref(Path(repo)):
+    for raw in _for_each_ref(Path(repo), *patterns):
         tag = parse_tag(raw.name)  # a name check first: unrelated tags cost nothing more
-        if tag is not None and raw.commit is not None:
+        if tag is None or raw.commit is None:
+            continue
+        if wanted is None or tag.model in wanted:  # a pattern is a glob: confirm the name
             parsed.append((tag, raw))
     registered_at: dict[tuple[str, str], str] = {}
     for tag, raw in parsed:
