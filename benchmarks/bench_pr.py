@@ -4,13 +4,14 @@ Builds, in a temp dir, two real git repositories (each with a bare `origin`, the
 example policies and modelward.yaml):
 
 - `many`: 200 models, each with its own dataset (300-row CSV, 4 expectations,
-  LogisticRegression), and two branches: `docs` (a README change, touching no model)
-  and `tune` (version bump + C change of exactly one model);
+  LogisticRegression) and registry history (4 annotated tags with modelward payloads:
+  two versions registered and assigned to staging), and two branches: `docs` (a README
+  change, touching no model) and `tune` (version bump + C change of exactly one model);
 - `one`: the same with a single model and the same `tune` branch.
 
 It then times `modelward pr --base main --author x` as fresh subprocesses (median of
---runs, interleaved so machine load hits all alike) and prints absolute wall times and
-the ratios against the targets of issue #4:
+--runs, interleaved so machine load hits all alike; the best run is printed too) and
+prints absolute wall times and the ratios against the targets of issue #4:
 
   no-model PR on 200 models (absolute)          target < 0.5 s, no pandas/sklearn/GX
   1-of-200 PR / 1-of-1 PR                       target <= 1.2
@@ -204,12 +205,12 @@ def check_outcome(branch: str, proc: subprocess.CompletedProcess[str]) -> None:
         raise SystemExit(f"{branch}: expected {expected} model(s), got {data['models']}")
 
 
-def interleaved(variants: dict[str, Callable[[], float]], runs: int) -> dict[str, float]:
+def interleaved(variants: dict[str, Callable[[], float]], runs: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(runs):
         for name, measure in variants.items():
             times[name].append(measure())
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
 def heavy_imports(repo: Path) -> tuple[list[str], float]:
@@ -261,20 +262,28 @@ def main() -> None:
             args.runs,
         )
         heavy, import_s = heavy_imports(many)
-    none, big, small = t["none"], t["many"], t["one"]
-    print(f"repositories built in {built:.1f} s; median of {args.runs} interleaved runs,")
-    print("wall seconds, each a fresh `python -m modelward pr --base main --author x`")
-    print(f"  no model touched, {n} models       {none:7.3f}  (target < 0.5: ", end="")
-    print("met)" if none < 0.5 else "MISSED)")
-    print(f"  1 of {n} models touched (cold)     {big:7.3f}")
-    print(f"  1 of 1 model touched (cold)        {small:7.3f}")
-    print("ratios")
-    ratio = big / small
-    verdict = "met" if ratio <= 1.2 else "MISSED"
-    print(f"  1-of-{n} / 1-of-1                  {ratio:7.2f}  (target <= 1.2: {verdict})")
-    print(f"  no-model / 1-of-1                  {none / small:7.2f}")
-    print(f"no-model run under -X importtime: {import_s:.3f} s of imports; heavy modules:")
-    print("  " + (", ".join(heavy) if heavy else "none"))
+    med = {k: statistics.median(v) for k, v in t.items()}
+    best = {k: min(v) for k, v in t.items()}
+    print(f"repositories built in {built:.1f} s ({n} models, {4 * n} registry tags)")
+    print(f"wall seconds over {args.runs} interleaved runs, each a fresh")
+    print("`python -m modelward pr --base main --author x`        median     best")
+    rows = [
+        ("none", f"no model touched, {n} models"),
+        ("many", f"1 of {n} models touched (cold caches)"),
+        ("one", "1 of 1 model touched (cold caches)"),
+    ]
+    for key, label in rows:
+        print(f"  {label:45s} {med[key]:7.3f}  {best[key]:7.3f}")
+    print("targets")
+    verdict = "met" if med["none"] < 0.5 else "MISSED"
+    print(f"  {'no-model PR under 0.5 s (median)':45s} {med['none']:7.3f}  {verdict}")
+    for what, d in (("median", med), ("best", best)):
+        ratio = d["many"] / d["one"]
+        verdict = "met" if ratio <= 1.2 else "MISSED"
+        label = f"1-of-{n} / 1-of-1 <= 1.2 ({what})"
+        print(f"  {label:45s} {ratio:7.2f}  {verdict}")
+    print(f"no-model run under -X importtime: {import_s:.3f} s of imports")
+    print(f"  heavy modules imported: {', '.join(heavy) or 'none'}")
     forbidden = [m for m in heavy if m in ("pandas", "sklearn", "great_expectations")]
     print(f"  pandas/sklearn/great_expectations imported: {', '.join(forbidden) or 'none'}")
 
