@@ -2,8 +2,11 @@
 
 Policies and modelward.yaml come from the base ref (a pull request cannot relax
 the rules that judge it); manifests, data and code come from the head, which must
-be the checked-out commit. Work is done once per affected dataset and model, so
-a pull request that touches nothing finishes without importing the ML stack.
+be the checked-out commit. Work is done once per affected dataset and model (only
+their manifests, datasets and registry tags are read), so the cost grows with the
+change, not with the repository. A pull request that touches no model and no
+governance file has nothing for a policy to judge: it reads no policy or manifest and
+finishes without importing pydantic or the ML stack (benchmarks/bench_pr.py).
 """
 
 from __future__ import annotations
