@@ -13,6 +13,8 @@ from conftest import GitRepo, cli
 
 from modelward.report import MARKER, extract_data
 
+BREAST_CANCER_ROC_AUC = 0.996226
+
 
 def branch(repo: GitRepo, name: str, edits: dict[str, tuple[str, str]], message: str) -> str:
     """Check out a new branch from main and apply regex edits to files."""
@@ -163,3 +165,28 @@ def test_report_file_gets_the_same_markdown(example_repo: GitRepo, tmp_path: Pat
     code, out = run_pr(example_repo, "--author", "erin", "--report", str(target))
     assert target.read_text().strip() == out.strip()
     assert code == 1
+
+
+def test_without_a_registry_the_base_branchs_model_is_the_baseline(example_repo: GitRepo) -> None:
+    """No version is registered in production yet: no_regression compares with main's model."""
+    path = example_repo.path / "models/breast-cancer/model.yaml"
+    example_repo.git("checkout", "-q", "-b", "prod")
+    text = path.read_text().replace("C: 1.0", "C: 0.01").replace("version: 0.3.0", "version: 0.4.0")
+    example_repo.commit(
+        "Regularise harder, ship to production",
+        {"models/breast-cancer/model.yaml": text.replace("stage: staging", "stage: production")},
+    )
+    code, out = run_pr(example_repo, "--author", "erin")
+    data = extract_data(out)
+    assert data is not None and code == 1
+    model = data["models"][0]
+    assert model["baseline"] == {"version": "0.3.0", "stage": "production", "source": "base-branch"}
+    roc = next(m for m in model["metrics"] if m["name"] == "roc_auc")
+    assert roc["baseline"] == pytest.approx(BREAST_CANCER_ROC_AUC, abs=1e-6)
+    assert roc["candidate"] != roc["baseline"]
+    # the base branch's model is trained once: a second run is served from its cache
+    tree = example_repo.path / ".modelward/base-worktree"
+    entries = sorted(p.name for p in (tree / ".modelward/artifacts").iterdir())
+    run_pr(example_repo, "--author", "erin")
+    assert sorted(p.name for p in (tree / ".modelward/artifacts").iterdir()) == entries
+    assert example_repo.git("status", "--porcelain") == "", ".modelward/ never shows in git status"

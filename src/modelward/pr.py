@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, git
+from .baseline import against_stage, base_model, for_candidate, from_registry
 from .changes import AffectedModel, Plan, plan
-from .errors import ModelwardError, UsageError
+from .errors import UsageError
 from .forge.base import Forge, Published, State
 from .governance import Governance, governance_at
-from .manifest import Model, parse
+from .manifest import Model
 from .policy import (
     Approvals,
     Baseline,
@@ -29,8 +30,7 @@ from .policy import (
     evaluate_governance,
     summarize,
 )
-from .workspace import Loaded, Workspace, load
-from .yamlio import load_bytes
+from .workspace import Workspace, load
 
 EXIT_BY_SUMMARY = {"pass": 0, "fail": 1, "pending": 1}
 STATE_BY_SUMMARY: dict[str, State] = {"pass": "success", "fail": "failure", "pending": "pending"}
@@ -128,19 +128,6 @@ def _deleted(m: AffectedModel) -> dict[str, Any]:
     }
 
 
-def base_model(repo: Path, ref: str, name: str) -> Loaded[Model] | None:
-    """The model's manifest at the base ref, if it existed there and is valid."""
-    path = f"models/{name}/model.yaml"
-    raw = git.show(repo, ref, path)
-    if raw is None:
-        return None
-    try:
-        doc = load_bytes(raw, f"{ref[:12]}:{path}")
-        return Loaded(parse(doc, Model), doc)
-    except ModelwardError:
-        return None
-
-
 def _judge(
     repo: Path,
     ws: Workspace,
@@ -160,7 +147,7 @@ def _judge(
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
     history = registry.read(repo).models.get(affected.name)
-    baseline = baseline_for(history, model, rules)
+    baseline = for_candidate(repo, history, model, rules, the_plan.merge_base)
     stage_history = frozenset(
         s
         for s in rules.config.stage_names
@@ -238,29 +225,6 @@ def _training_fields(model: Model) -> Any:
 
 
 def baseline_for(history: Any, model: Model, rules: Governance) -> Baseline | None:
-    """The registered version in the stage the no_regression rules compare against.
-
-    Its metrics come from the tag's evidence: the baseline is never retrained.
-    """
-    if history is None:
-        return None
-    stage = next(
-        (
-            rule.no_regression.against
-            for policy in rules.policies.values()
-            if model.stage in policy.record.applies_to.stages
-            for rule in policy.record.rules
-            if rule.no_regression is not None
-        ),
-        None,
-    )
-    if stage is None:
-        return None
-    version = history.stage_versions().get(stage)
-    if version is None:
-        return None
-    metrics: dict[str, float] = {}
-    for event in history.events:
-        if event.version == version and event.evidence is not None and event.evidence.metrics:
-            metrics = dict(event.evidence.metrics)
-    return Baseline(version=version, stage=stage, metrics=metrics, source="registry")
+    """The registered baseline only (promotion never trains the base branch)."""
+    stage = against_stage(model, rules)
+    return from_registry(history, stage) if stage is not None else None

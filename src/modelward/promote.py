@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from . import git, registry
+from .baseline import base_model
 from .changes import plan
 from .errors import CheckFailed, UsageError
 from .forge.base import Forge, PullRequest
 from .governance import governance_at
 from .manifest import Model
 from .policy import Approvals, Candidate, Verdict, evaluate
-from .pr import base_model, baseline_for
+from .pr import baseline_for
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9

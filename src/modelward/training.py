@@ -26,7 +26,7 @@ from .dataio import DataFile, locate, read_frame
 from .errors import InvalidInput, UsageError
 from .hashing import canonical_hash
 from .manifest import Model
-from .workspace import Loaded, Workspace
+from .workspace import Loaded, Workspace, state_dir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +92,7 @@ def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
         known = ", ".join(sorted(names)) or "none"
         raise UsageError(f"unknown model {name!r}; known: {known}")
     record = loaded.record
+    state_dir(ws.root)
     data = locate(ws, record.data.dataset)
     suite = artifacts.suite_sha256(ws, record.data.dataset)
     key = artifacts.artifact_key(ws, record, data.sha256, suite)

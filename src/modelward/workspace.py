@@ -436,3 +436,17 @@ def inventory(ws: Workspace) -> dict[str, object]:
         ],
         "stages": list(ws.config.stage_names),
     }
+
+
+STATE_DIR = ".modelward"
+
+
+def state_dir(root: Path) -> Path:
+    """`.modelward/` with a `.gitignore` of `*`, so caches, stores and reports never get
+    committed by accident, whatever the repository's own .gitignore says."""
+    folder = Path(root) / STATE_DIR
+    ignore = folder / ".gitignore"
+    if not ignore.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore.write_text("*\n")
+    return folder

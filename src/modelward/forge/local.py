@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import git
+from ..workspace import state_dir
 from .base import Published, PullRequest, State
 
 TRAILER_RE = re.compile(
@@ -56,7 +57,7 @@ class LocalForge:
         self.approvers = tuple(approvers)
         self.pr_number = pr_number
         self.report_file = report_file
-        self.home = repo / ".modelward"
+        self.home = state_dir(repo)
 
     def pull_request(self, head_sha: str, base_ref: str) -> PullRequest:
         return PullRequest(
