@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,30 @@ def test_without_a_registry_the_base_branchs_model_is_the_baseline(example_repo:
     run_pr(example_repo, "--author", "erin")
     assert sorted(p.name for p in (tree / ".modelward/artifacts").iterdir()) == entries
     assert example_repo.git("status", "--porcelain") == "", ".modelward/ never shows in git status"
+
+
+def test_a_review_event_re_evaluates_approvals_without_retraining(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    example_repo.commit("Bump breast-cancer")
+    code, first = run_pr(example_repo, "--author", "erin")
+    assert code == 1
+    store = example_repo.path / ".modelward/artifacts"
+    shutil.rmtree(store)  # a retrain would write the store entry again
+    code, second = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    assert code == 0
+    assert not store.exists(), "nothing was retrained"
+    data = extract_data(second)
+    assert data is not None
+    assert data["notes"] == [
+        "Approvals re-evaluated on the results recorded for this head; nothing retrained."
+    ]
+    before = extract_data(first)
+    assert before is not None
+    assert data["models"][0]["metrics"] == before["models"][0]["metrics"]
+    # a new head is judged afresh
+    example_repo.commit("Another change", {"NOTES.md": "x\n"})
+    code, _ = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    assert code == 0
+    assert store.exists()

@@ -28,6 +28,7 @@ from .policy import (
     Verdict,
     evaluate,
     evaluate_governance,
+    re_evaluate_approvals,
     summarize,
 )
 from .workspace import Workspace, load
@@ -75,8 +76,17 @@ def run(
     )
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
-    models = [_judge(repo, ws, rules, the_plan, m, approvals, today) for m in live]
-    models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
+    notes = [] if the_plan.models else ["This pull request changes no model."]
+    earlier = _reusable(forge.saved_report_data(head_sha), the_plan)
+    if earlier is not None:
+        # a review event: same head, same base: only the approvals can have changed
+        models = [_reapprove(m, ws, rules, approvals, today) for m in earlier]
+        notes.append(
+            "Approvals re-evaluated on the results recorded for this head; nothing retrained."
+        )
+    else:
+        models = [_judge(repo, ws, rules, the_plan, m, approvals, today) for m in live]
+        models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
     data: dict[str, Any] = {
@@ -88,7 +98,8 @@ def run(
         "generated_by": f"modelward {__version__}",
         "models": models,
         "governance": [v.to_dict() for v in governance],
-        "notes": [] if the_plan.models else ["This pull request changes no model."],
+        "merge_base": the_plan.merge_base,
+        "notes": notes,
     }
     from .report import render_report
 
@@ -105,6 +116,43 @@ def _description(summary: str, data: Mapping[str, Any]) -> str:
         "fail": "blocked by policy",
         "pending": "waiting for approvals",
     }[summary]
+
+
+def _reusable(data: Mapping[str, Any] | None, the_plan: Plan) -> list[dict[str, Any]] | None:
+    """The per-model results of an earlier report for this head, when they still hold."""
+    if not data or data.get("merge_base") != the_plan.merge_base:
+        return None
+    if data.get("compacted") in ("names", "bare"):
+        return None  # the block was cut to fit a comment: it no longer holds the verdicts
+    models = data.get("models")
+    if not isinstance(models, list) or sorted(m.get("name") for m in models) != sorted(
+        m.name for m in the_plan.models
+    ):
+        return None
+    if any(m.get("error") for m in models):
+        return None
+    return [dict(m) for m in models]
+
+
+def _reapprove(
+    model: dict[str, Any],
+    ws: Workspace,
+    rules: Governance,
+    approvals: Approvals,
+    today: dt.date,
+) -> dict[str, Any]:
+    if model.get("status") == "deleted":
+        return model
+    verdicts = re_evaluate_approvals(
+        model["verdicts"],
+        model=ws.models[model["name"]],
+        config=rules.config,
+        policies=rules.policies,
+        waivers=rules.waivers,
+        approvals=approvals,
+        today=today,
+    )
+    return {**model, "verdicts": [v.to_dict() for v in verdicts]}
 
 
 def _deleted(m: AffectedModel) -> dict[str, Any]:
