@@ -85,6 +85,22 @@ def library_versions() -> dict[str, str]:
 
 def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
     """Train model `name` (or return its cached result), store it, return what happened."""
+    state_dir(ws.root)
+    loaded, data, suite, key = _inputs(ws, name)
+    if not force:
+        hit = _from_store(ws, loaded, key)
+        if hit is not None:
+            return hit
+    return _fit_and_store(ws, loaded, data, key, suite, manifest_digest(loaded.record))
+
+
+def cached(ws: Workspace, name: str) -> TrainResult | None:
+    """The stored result for the model as it stands now, without training (None: none yet)."""
+    loaded, _, _, key = _inputs(ws, name)
+    return _from_store(ws, loaded, key)
+
+
+def _inputs(ws: Workspace, name: str) -> tuple[Loaded[Model], DataFile, str, str]:
     loaded = ws.models.get(name)
     if loaded is None:
         folder = ws.root / "models"
@@ -92,29 +108,30 @@ def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
         known = ", ".join(sorted(names)) or "none"
         raise UsageError(f"unknown model {name!r}; known: {known}")
     record = loaded.record
-    state_dir(ws.root)
     data = locate(ws, record.data.dataset)
     suite = artifacts.suite_sha256(ws, record.data.dataset)
-    key = artifacts.artifact_key(ws, record, data.sha256, suite)
-    digest = manifest_digest(record)
-    if not force:
-        entry = artifacts.read_entry(ws, key)
-        if entry is not None:
-            try:
-                stored = TrainResult.from_dict(entry.metrics)
-            except TypeError as exc:
-                store = artifacts.open_store(ws)
-                raise artifacts.corrupt(store, key, f"metrics.json is incomplete ({exc})") from None
-            return dataclasses.replace(
-                stored,
-                metrics={m: stored.metrics.get(m) for m in record.evaluation.metrics},
-                model=name,
-                version=record.version,
-                manifest_digest=digest,
-                artifact_path=entry.artifact_path,
-                cached=True,
-            )
-    return _fit_and_store(ws, loaded, data, key, suite, digest)
+    return loaded, data, suite, artifacts.artifact_key(ws, record, data.sha256, suite)
+
+
+def _from_store(ws: Workspace, loaded: Loaded[Model], key: str) -> TrainResult | None:
+    entry = artifacts.read_entry(ws, key)
+    if entry is None:
+        return None
+    record = loaded.record
+    try:
+        stored = TrainResult.from_dict(entry.metrics)
+    except TypeError as exc:
+        store = artifacts.open_store(ws)
+        raise artifacts.corrupt(store, key, f"metrics.json is incomplete ({exc})") from None
+    return dataclasses.replace(
+        stored,
+        metrics={m: stored.metrics.get(m) for m in record.evaluation.metrics},
+        model=record.name,
+        version=record.version,
+        manifest_digest=manifest_digest(record),
+        artifact_path=entry.artifact_path,
+        cached=True,
+    )
 
 
 def train_each(
