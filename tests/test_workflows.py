@@ -30,7 +30,9 @@ def test_actions_are_pinned_by_full_commit_sha(path: Path) -> None:
 def test_least_privilege_and_no_pull_request_target(path: Path) -> None:
     text = path.read_text()
     workflow = yaml.safe_load(text)
-    assert workflow["permissions"] == {"contents": "read"} or "permissions" in workflow
+    permissions = workflow.get("permissions")
+    assert isinstance(permissions, dict) and permissions, "top-level permissions are explicit"
+    assert "write-all" not in text
     assert "pull_request_target" not in text
     for job in workflow["jobs"].values():
         assert "timeout-minutes" in job
