@@ -387,9 +387,25 @@ class _RecheckContext:
                 f"no recorded artifact of version {c.base_version} to compare with, so "
                 "whether the artifact changed is unknown"
             )
-        if verdict.rule == "approvals" and "membership of" in verdict.reason:
+        if (
+            verdict.rule == "approvals"
+            and "membership of" in verdict.reason
+            and "not counted:" in verdict.reason
+            and self._recorded(verdict) == "pass"
+        ):
+            # approvers were counted through a team then (the forge knew its members);
+            # the tag names the approvers but not the team's membership at that time
             return "team membership at the time is not recorded"
         return None
+
+    def _recorded(self, verdict: Any) -> str | None:
+        ev = self.event.evidence
+        found = [
+            v.outcome
+            for v in (ev.verdicts if ev else ())
+            if v.policy == verdict.policy and v.rule == verdict.rule
+        ]
+        return found[0] if found else None
 
     def _rules_of(self, verdict: Any) -> list[Any]:
         policy = self.rules.policies.get(verdict.policy)

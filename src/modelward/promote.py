@@ -243,7 +243,13 @@ def _prepare(
         data_sha256=result.data_sha256,
         artifact_sha256=result.artifact_sha256,
         artifact_location=_portable(repo, result.artifact_path),
-        metrics={k: v for k, v in result.metrics.items() if v is not None},
+        # Every mapping in a fixed order: a fresh fit and a cache hit must write the same
+        # payload, or a re-run (or a second runner) would see a conflict with itself.
+        metrics={
+            k: result.metrics[k]
+            for k in model.evaluation.metrics
+            if result.metrics.get(k) is not None
+        },
         slice_metrics=_slice_scores(result.slice_metrics),
         profile=_portable(repo, f"{_parent(result.artifact_path)}/profile.json"),
         verdicts=tuple(_payload_verdict(v) for v in verdicts),
@@ -255,7 +261,7 @@ def _prepare(
         approvers=pr.approvers if pr else (),
         merge_commit=after_sha,
         ci_run_url=ci_run_url,
-        library_versions=dict(result.versions),
+        library_versions=dict(sorted(result.versions.items())),
     )
     return _Prepared(loaded, result, evidence, blocking, report_checked)
 
@@ -386,8 +392,11 @@ def _create_tags(
         if registry.create_tag(repo, tag, target, registry.format_message(ev)) == "created":
             created.append(tag)
 
-    if tag_plan.register:
-        make(tag_plan.register, after_sha, registry.Evidence(action="register", **p.evidence))
+    register = registry.register_tag(name, model.version)
+    if tag_plan.register or registered_at == after_sha:
+        # This merge registers the version: an existing registration tag at this commit
+        # must be exactly ours (a re-run); with another payload it is a TagConflict.
+        make(register, after_sha, registry.Evidence(action="register", **p.evidence))
     for tag in tag_plan.unassign:
         parsed = registry.parse_tag(tag)
         stage = parsed.stage if parsed else None
@@ -457,8 +466,8 @@ def _slice_scores(slices: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict
     for column, values in slices.items():
         for value, entry in values.items():
             scores = {k: float(v) for k, v in (entry.get("metrics") or {}).items() if v is not None}
-            out.setdefault(column, {})[str(value)] = scores
-    return out
+            out.setdefault(column, {})[str(value)] = dict(sorted(scores.items()))
+    return {c: dict(sorted(values.items())) for c, values in sorted(out.items())}
 
 
 def _payload_verdict(v: Verdict) -> registry.Verdict:
