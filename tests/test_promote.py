@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import Result
 from conftest import GitRepo, cli, make_repo
 
