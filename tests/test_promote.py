@@ -506,6 +506,10 @@ def test_audit_verify_says_what_it_cannot_recheck_instead_of_passing(repo: GitRe
         "breast-cancer#staging#2: cannot re-check: staging/max_artifact_mb: the artifact's "
         "size (it is not stored in this repository)"
     ]
+    text = cli("audit", "--repo", repo.path, "--verify").stdout
+    assert (
+        "  not checked: breast-cancer#staging#2: cannot re-check: staging/max_artifact_mb"
+    ) in text
     assert {(f["tag"], f["check"]) for f in verification["findings"]} == {
         ("breast-cancer@v0.5.0", "artifact"),
         ("breast-cancer#staging#2", "artifact"),
