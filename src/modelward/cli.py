@@ -369,8 +369,9 @@ def render_status(report: Any) -> str:
 @click.option(
     "--verify",
     is_flag=True,
-    help="Re-hash stored artifacts against their tags and check that every tag points at "
-    "a commit on the default branch; exit 1 on any problem.",
+    help="Re-hash stored artifacts against their tags, check that every tag points at "
+    "a commit on the default branch and re-evaluate each promotion against the policies "
+    "of its commit; exit 1 on any problem.",
 )
 def audit(model: str | None, repo: Path, fmt: str, verify: bool) -> None:
     """The full registry history of every model (or MODEL), from the tags alone."""
