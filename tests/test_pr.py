@@ -218,3 +218,68 @@ def test_a_review_event_re_evaluates_approvals_without_retraining(example_repo: 
     code, _ = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
     assert code == 0
     assert store.exists()
+
+
+def test_a_change_that_commits_caches_or_artifacts_is_refused(example_repo: GitRepo) -> None:
+    """A pull request must not hand the bot its own 'cached' metrics."""
+    example_repo.git("checkout", "-q", "-b", "poison")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    example_repo.write({".modelward/artifacts/abc/metrics.json": "{}"})
+    example_repo.git("add", "-f", ".modelward/artifacts/abc/metrics.json", "models")
+    example_repo.git("commit", "-q", "-m", "Bring my own metrics")
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 2
+    assert out.strip() == (
+        ".modelward/artifacts/abc/metrics.json:1: caches and artifacts are never read from a "
+        "commit (.modelward/artifacts/abc/metrics.json); remove them from git (modelward keeps "
+        "them out with .modelward/.gitignore)"
+    )
+
+
+def test_rules_added_to_the_base_after_the_branch_point_apply(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    head = example_repo.commit("Bump")
+    example_repo.git("checkout", "-q", "main")
+    staging = example_repo.path / "policies/staging.yaml"
+    example_repo.commit(
+        "Raise the staging floor",
+        {"policies/staging.yaml": staging.read_text() + "  - min_metric: {roc_auc: 0.999}\n"},
+    )
+    example_repo.git("checkout", "-q", head)
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    data = extract_data(out)
+    assert data is not None and code == 1
+    floor = [v for v in data["models"][0]["verdicts"] if v["rule"] == "min_metric"]
+    assert [v["status"] for v in floor] == ["fail"]
+
+
+def test_a_waiver_change_alone_does_not_count_as_a_changed_artifact(example_repo: GitRepo) -> None:
+    waivers = example_repo.path / "policies/waivers.yaml"
+    example_repo.git("checkout", "-q", "-b", "waive")
+    example_repo.commit(
+        "Waive data checks for breast-cancer",
+        {
+            "policies/waivers.yaml": waivers.read_text()
+            + "  - policy: staging\n    rule: data_checks_pass\n    model: breast-cancer\n"
+            "    reason: relabelling\n    approved_by: [carol]\n    expires: 2099-01-01\n"
+        },
+    )
+    _, out = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    data = extract_data(out)
+    assert data is not None
+    bump = [v for v in data["models"][0]["verdicts"] if v["rule"] == "version_bump"]
+    assert bump[0]["status"] == "pass"
+    assert bump[0]["reason"] == "artifact unchanged; version stays 0.3.0"
+
+
+def test_bad_refs_and_sub_folders(example_repo: GitRepo) -> None:
+    result = cli("pr", "--repo", example_repo.path, "--base", "main", "--head", "nope")
+    assert result.exit_code == 2
+    assert "--head 'nope' does not name a commit" in result.output
+    example_repo.git("checkout", "-q", "-b", "docs")
+    example_repo.commit("Notes", {"NOTES.md": "x\n"})
+    result = cli("pr", "--repo", example_repo.path / "models", "--base", "main")
+    assert result.exit_code == 0, result.output

@@ -115,7 +115,8 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
         config=context.rules.config,
         policies=context.rules.policies,
         waivers=context.rules.waivers,
-        baseline=context.baseline,
+        baseline=next(iter(context.baselines.values()), None),
+        baselines=context.baselines,
         approvals=context.approvals,
         today=context.today,
         target_stage=event.stage,
@@ -292,7 +293,7 @@ class _RecheckContext:
     rules: Any
     candidate: Any
     approvals: Any
-    baseline: Any
+    baselines: dict[str, Any]
     today: dt.date
     event: Event
 
@@ -301,11 +302,10 @@ class _RecheckContext:
         cls, repo: Path, event: Event, ev: registry.Evidence, merged: str, judged_by: str
     ) -> _RecheckContext | str:
         """The context, or what is missing to build one."""
-        from .baseline import base_model
+        from .baseline import base_model, registered
         from .errors import ModelwardError
         from .governance import governance_at
         from .policy import Approvals, Candidate
-        from .pr import baseline_for
 
         try:
             rules = governance_at(repo, judged_by)
@@ -352,7 +352,7 @@ class _RecheckContext:
             rules=rules,
             candidate=candidate,
             approvals=Approvals(author=ev.author, approvers=tuple(ev.approvers)),
-            baseline=baseline_for(earlier, as_promoted, rules),
+            baselines=registered(earlier, as_promoted, rules),
             today=today,
             event=event,
         )

@@ -8,6 +8,7 @@ as it stands on the base branch is trained once in a detached worktree under
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from . import git
 from .errors import ModelwardError
 from .governance import Governance
 from .manifest import Model, parse
-from .policy import Baseline
+from .policy import Baseline, applicable
 from .workspace import Loaded, load, state_dir
 from .yamlio import load_bytes
 
@@ -25,18 +26,23 @@ if TYPE_CHECKING:
 BASE_WORKTREE = "base-worktree"
 
 
-def against_stage(model: Model, rules: Governance) -> str | None:
-    """The stage the applicable no_regression rules compare against, if any."""
-    return next(
-        (
-            rule.no_regression.against
-            for policy in rules.policies.values()
-            if model.stage in policy.record.applies_to.stages
-            for rule in policy.record.rules
-            if rule.no_regression is not None
-        ),
-        None,
-    )
+def against_stages(model: Model, rules: Governance) -> list[str]:
+    """The stages the no_regression rules that apply to `model` compare against."""
+    stages: list[str] = []
+    for policy in applicable(rules.policies, model.name, model.stage):
+        for rule in policy.record.rules:
+            nr = rule.no_regression
+            if nr is not None and nr.against not in stages:
+                stages.append(nr.against)
+    return stages
+
+
+def registered(
+    history: ModelHistory | None, model: Model, rules: Governance
+) -> dict[str, Baseline]:
+    """Registered baselines only, per stage (promotion and audit never train the base)."""
+    found = {s: from_registry(history, s) for s in against_stages(model, rules)}
+    return {s: b for s, b in found.items() if b is not None}
 
 
 def from_registry(history: ModelHistory | None, stage: str) -> Baseline | None:
@@ -97,10 +103,31 @@ def _worktree_at(repo: Path, ref: str) -> Path:
 
 
 def for_candidate(
-    repo: Path, history: Any, model: Model, rules: Governance, merge_base: str
-) -> Baseline | None:
-    """The baseline no_regression and the report's delta column use for `model`."""
-    stage = against_stage(model, rules)
-    if stage is None:
-        return None
-    return from_registry(history, stage) or from_base_branch(repo, merge_base, model.name, stage)
+    repo: Path, history: ModelHistory | None, model: Model, rules: Governance, base_ref: str
+) -> dict[str, Baseline]:
+    """Per compared stage: the registered version, else the base branch's model."""
+    out = registered(history, model, rules)
+    missing = [s for s in against_stages(model, rules) if s not in out]
+    if missing:
+        base = from_base_branch(repo, base_ref, model.name, missing[0])
+        if base is not None:
+            out.update({s: replace(base, stage=s) for s in missing})
+    return out
+
+
+def training_fields(model: Model) -> Any:
+    """The part of a manifest that decides the artifact (not version, stage, owners, card)."""
+    return model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
+
+
+def inputs_changed(repo: Path, base_ref: str, head_ref: str, old: Model, new: Model) -> bool:
+    """Whether what trains the model differs between two commits: its training fields or
+    anything under its dataset's folder (data file, dataset.yaml, expectations)."""
+    if training_fields(old) != training_fields(new):
+        return True
+    folder = f"data/{new.data.dataset}"
+    trees = [
+        git.run(repo, "rev-parse", "--verify", "--quiet", f"{ref}:{folder}", check=False).strip()
+        for ref in (base_ref, head_ref)
+    ]
+    return trees[0] != trees[1]

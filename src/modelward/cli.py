@@ -602,7 +602,8 @@ def _today() -> dt.date:
     type=click.Choice(["auto", "local"]),
     default="auto",
     show_default=True,
-    help="Where the report goes: auto uses GitHub inside GitHub Actions with a token, else local.",
+    help="Where the report goes and approvals come from; only the local forge exists so far, "
+    "so auto means local.",
 )
 @click.option("--author", default=None, help="Pull request author (local forge).")
 @click.option(
@@ -632,6 +633,7 @@ def pr(
     fmt: str,
 ) -> None:
     """Judge a pull request: validate, check data, train, compare, apply policies, report."""
+    _set_format(fmt)
     from . import pr as flow
     from .changes import default_base
     from .forge.local import LocalForge
@@ -660,7 +662,8 @@ def pr(
     type=click.Choice(["auto", "local"]),
     default="auto",
     show_default=True,
-    help="Where approvals are read and releases published.",
+    help="Where approvals are read and releases published; only the local forge exists so far, "
+    "so auto means local.",
 )
 @click.option(
     "--push/--no-push", default=True, show_default=True, help="Push the tags to the remote."
@@ -671,6 +674,7 @@ def promote(
     repo: Path, before: str, after: str, forge: str, push: bool, remote: str, fmt: str
 ) -> None:
     """Register and promote the versions a merge changed, as immutable git tags."""
+    _set_format(fmt)
     from . import promote as flow
     from .forge.local import LocalForge
 

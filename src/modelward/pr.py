@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, git
-from .baseline import against_stage, base_model, for_candidate, from_registry
-from .changes import AffectedModel, Plan, plan
-from .errors import UsageError
+from .baseline import base_model, for_candidate, inputs_changed
+from .changes import AffectedModel, Plan, plan, resolve
+from .errors import InvalidInput, Problem, UsageError
 from .forge.base import Forge, Published, State
 from .governance import Governance, governance_at
-from .manifest import Model
+from .manifest import Config
 from .policy import (
     Approvals,
-    Baseline,
     Candidate,
     Verdict,
     evaluate,
@@ -61,14 +60,17 @@ def run(
     teams: Mapping[str, frozenset[str]] | None = None,
 ) -> PrOutcome:
     """Judge the change base...head and publish one report through the forge."""
-    head_sha = git.rev_parse(repo, head)
+    repo = git.toplevel(Path(repo))
+    head_sha = resolve(repo, head, "--head")
     if head_sha != git.rev_parse(repo, "HEAD"):
         raise UsageError(
             f"--head {head} is not the checked-out commit; check it out first "
             "(modelward trains from the working tree)"
         )
     the_plan = plan(repo, base, head_sha)
-    rules = governance_at(repo, the_plan.merge_base)
+    # the base branch as it is now judges, not the point the branch was cut from
+    rules = governance_at(repo, the_plan.base)
+    refuse_committed_state(repo, head_sha, rules.config)
     pr = forge.pull_request(head_sha, base)
     approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=teams or {})
     governance = evaluate_governance(
@@ -76,6 +78,8 @@ def run(
     )
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
+    # what may be imported and where artifacts live is the base's decision, too
+    ws.config = rules.config
     notes = [] if the_plan.models else ["This pull request changes no model."]
     earlier = _reusable(forge.saved_report_data(head_sha), the_plan)
     if earlier is not None:
@@ -85,7 +89,7 @@ def run(
             "Approvals re-evaluated on the results recorded for this head; nothing retrained."
         )
     else:
-        models = [_judge(repo, ws, rules, the_plan, m, approvals, today) for m in live]
+        models = _judge_all(repo, ws, rules, the_plan, live, approvals, today)
         models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
@@ -98,6 +102,7 @@ def run(
         "generated_by": f"modelward {__version__}",
         "models": models,
         "governance": [v.to_dict() for v in governance],
+        "base_sha": the_plan.base,
         "merge_base": the_plan.merge_base,
         "notes": notes,
     }
@@ -120,7 +125,10 @@ def _description(summary: str, data: Mapping[str, Any]) -> str:
 
 def _reusable(data: Mapping[str, Any] | None, the_plan: Plan) -> list[dict[str, Any]] | None:
     """The per-model results of an earlier report for this head, when they still hold."""
-    if not data or data.get("merge_base") != the_plan.merge_base:
+    if not data or (data.get("base_sha"), data.get("merge_base")) != (
+        the_plan.base,
+        the_plan.merge_base,
+    ):
         return None
     if data.get("compacted") in ("names", "bare"):
         return None  # the block was cut to fit a comment: it no longer holds the verdicts
@@ -176,6 +184,58 @@ def _deleted(m: AffectedModel) -> dict[str, Any]:
     }
 
 
+def refuse_committed_state(repo: Path, ref: str, config: Config) -> None:
+    """Caches and artifacts are never taken from the change under review.
+
+    A commit that carries `.modelward/` or the artifact store could hand the bot its own
+    "cached" metrics; such a change is invalid input, not something to trust.
+    """
+    folders = [".modelward"]
+    store = config.artifacts.store
+    if "://" not in store:
+        folders.append(store.strip("/"))
+    tracked = git.run(repo, "ls-tree", "-r", "--name-only", ref, "--", *folders).split()
+    if tracked:
+        shown = ", ".join(tracked[:3]) + (
+            f" and {len(tracked) - 3} more" if len(tracked) > 3 else ""
+        )
+        raise InvalidInput(
+            [
+                Problem(
+                    tracked[0],
+                    1,
+                    "",
+                    f"caches and artifacts are never read from a commit ({shown}); "
+                    "remove them from git (modelward keeps them out with .modelward/.gitignore)",
+                )
+            ]
+        )
+
+
+def _judge_all(
+    repo: Path,
+    ws: Workspace,
+    rules: Governance,
+    the_plan: Plan,
+    live: list[AffectedModel],
+    approvals: Approvals,
+    today: dt.date,
+) -> list[dict[str, Any]]:
+    """Each affected dataset is checked once and the registry read once, for all models."""
+    from . import registry
+    from .datachecks import check_datasets
+
+    if not live:
+        return []
+    datasets = sorted({ws.models[m.name].record.data.dataset for m in live})
+    checks = check_datasets(ws, datasets)
+    histories = registry.read(repo).models
+    return [
+        _judge(repo, ws, rules, the_plan, m, approvals, today, checks, histories.get(m.name))
+        for m in live
+    ]
+
+
 def _judge(
     repo: Path,
     ws: Workspace,
@@ -184,26 +244,25 @@ def _judge(
     affected: AffectedModel,
     approvals: Approvals,
     today: dt.date,
+    checks_by_dataset: Mapping[str, Any],
+    history: Any,
 ) -> dict[str, Any]:
-    from . import registry
-    from .datachecks import check_datasets
     from .training import train
 
     loaded = ws.models[affected.name]
     model = loaded.record
-    checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
+    checks = checks_by_dataset[model.data.dataset]
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
-    history = registry.read(repo).models.get(affected.name)
-    baseline = for_candidate(repo, history, model, rules, the_plan.merge_base)
+    baselines = for_candidate(repo, history, model, rules, the_plan.base)
+    baseline = next(iter(baselines.values()), None)
     stage_history = frozenset(
         s
         for s in rules.config.stage_names
         if history is not None and history.was_in_stage(model.version, s)
     )
-    changed_artifact = before is not None and (
-        _training_fields(before.record) != _training_fields(model)
-        or any("data" in r or "expectations" in r for r in affected.reasons)
+    changed_artifact = before is not None and inputs_changed(
+        repo, the_plan.merge_base, the_plan.head, before.record, model
     )
     candidate = Candidate(
         model=loaded,
@@ -227,6 +286,7 @@ def _judge(
         policies=rules.policies,
         waivers=rules.waivers,
         baseline=baseline,
+        baselines=baselines,
         approvals=approvals,
         today=today,
     )
@@ -266,13 +326,3 @@ def _judge(
         "error": None,
         "key": result.key,
     }
-
-
-def _training_fields(model: Model) -> Any:
-    return model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
-
-
-def baseline_for(history: Any, model: Model, rules: Governance) -> Baseline | None:
-    """The registered baseline only (promotion never trains the base branch)."""
-    stage = against_stage(model, rules)
-    return from_registry(history, stage) if stage is not None else None

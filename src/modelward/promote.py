@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from . import git, registry
-from .baseline import base_model
-from .changes import AffectedModel, plan
+from .baseline import base_model, inputs_changed, registered
+from .changes import AffectedModel, plan, resolve
 from .errors import CheckFailed, TagConflict, UsageError
 from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
 from .manifest import Model
 from .policy import Approvals, Candidate, Verdict, evaluate
-from .pr import _training_fields, baseline_for
+from .pr import refuse_committed_state
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9
@@ -119,10 +119,10 @@ def run(
 ) -> PromoteOutcome:
     """Promote what the merge before..after changed."""
     repo = git.toplevel(Path(repo))
-    after_sha = git.rev_parse(repo, after)
+    after_sha = resolve(repo, after, "--after")
     if after_sha != git.rev_parse(repo, "HEAD"):
         raise UsageError(f"--after {after} is not the checked-out commit; check it out first")
-    before_sha = git.rev_parse(repo, before)
+    before_sha = resolve(repo, before, "--before")
     if push:
         registry.fetch_tags(repo, remote)
     the_plan = plan(repo, before_sha, after_sha)
@@ -142,11 +142,14 @@ def run(
     pr = forge.merged_pull_request(after_sha)
     outcome.pull_request = pr.number if pr else None
     rules = governance_at(repo, before_sha)
+    refuse_committed_state(repo, after_sha, ws.config)
     report = forge.saved_report_data(pr.head_sha) if pr else None
     # Every model is trained, cross-checked and judged before any tag is made: a
     # metrics mismatch in one model of the merge promotes none of them.
     prepared = [
-        _prepare(repo, ws, rules, affected, old, pr, report, after_sha, today, ci_run_url)
+        _prepare(
+            repo, ws, rules, affected, old, pr, report, before_sha, after_sha, today, ci_run_url
+        )
         for affected, old in moved
     ]
     created, names = _tag_and_push(repo, ws, prepared, after_sha, push, remote)
@@ -189,6 +192,7 @@ def _prepare(
     old: Loaded[Model] | None,
     pr: PullRequest | None,
     report: Mapping[str, Any] | None,
+    before_sha: str,
     after_sha: str,
     today: dt.date,
     ci_run_url: str | None,
@@ -223,16 +227,20 @@ def _prepare(
             for o in checks.expectations
             if not o.success
         ),
-        changed_artifact=_artifact_changed(history, old, model, affected, result),
+        changed_artifact=_artifact_changed(
+            repo, history, old, model, before_sha, after_sha, result
+        ),
         base_version=old.record.version if old else None,
         stage_history=stage_history,
     )
+    baselines = registered(history, model, rules)
     verdicts = evaluate(
         candidate,
         config=rules.config,
         policies=rules.policies,
         waivers=rules.waivers,
-        baseline=baseline_for(history, model, rules),
+        baseline=next(iter(baselines.values()), None),
+        baselines=baselines,
         approvals=approvals,
         today=today,
     )
@@ -268,10 +276,12 @@ def _prepare(
 
 
 def _artifact_changed(
+    repo: Path,
     history: registry.ModelHistory | None,
     old: Loaded[Model] | None,
     model: Model,
-    affected: AffectedModel,
+    before_sha: str,
+    after_sha: str,
     result: Any,
 ) -> bool | None:
     """Whether the artifact differs from the base branch's (for version_bump).
@@ -290,9 +300,7 @@ def _artifact_changed(
                 and ev.artifact_sha256
             ):
                 return bool(ev.artifact_sha256 != result.artifact_sha256)
-    return _training_fields(old.record) != _training_fields(model) or any(
-        "data" in r or "expectations" in r for r in affected.reasons
-    )
+    return inputs_changed(repo, before_sha, after_sha, old.record, model)
 
 
 def _parent(location: str) -> str:
