@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -514,3 +515,46 @@ def test_audit_verify_says_what_it_cannot_recheck_instead_of_passing(repo: GitRe
         ("breast-cancer@v0.5.0", "artifact"),
         ("breast-cancer#staging#2", "artifact"),
     }
+
+
+def test_a_policy_change_merged_without_governance_approval_is_recorded(repo: GitRepo) -> None:
+    """No model moves, yet the merge loosened a policy without its owners: a bypass."""
+    staging = (repo.path / "policies/staging.yaml").read_text()
+    before = repo.git("rev-parse", "main")
+    repo.git("checkout", "-q", "-b", "loosen")
+    repo.commit(
+        "Drop the approvals rule",
+        {
+            "policies/staging.yaml": staging.replace(
+                "  - approvals: {min: 1, from: owners, exclude_author: true}\n", ""
+            )
+        },
+    )
+    repo.git("checkout", "-q", "main")
+    message = "Merge pull request #9 from erin/loosen\n\nApproved-by: dana"
+    repo.git("merge", "--no-ff", "-q", "loosen", "-m", message)
+    repo.git("push", "-q", "origin", "main")
+
+    result = promote(repo, before, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["promotions"] == []
+    assert len(data["governance_bypass"]) == 1
+    assert data["governance_bypass"][0].startswith("modelward.yaml/governance: ")
+    comment = (repo.path / ".modelward/comments/pr-9.md").read_text()
+    assert "governance files merged without the required approval" in comment
+
+
+def test_a_release_lost_after_tagging_is_made_on_the_next_run(repo: GitRepo) -> None:
+    """Tags were pushed but the release folder vanished: a re-run publishes it again."""
+    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    assert promote(repo, before).exit_code == 0
+    release = repo.path / ".modelward/releases/breast-cancer@v0.4.0"
+    shutil.rmtree(release)
+
+    again = promote(repo, before)
+
+    assert again.exit_code == 0, again.output
+    assert "created nothing new" in again.stdout
+    assert (release / "RELEASE.md").is_file()

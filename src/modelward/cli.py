@@ -691,7 +691,7 @@ def promote(
         click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
     else:
         click.echo(render_promotions(outcome.to_dict()))
-    if any(p.bypass for p in outcome.promotions):
+    if outcome.bypassed or outcome.governance_bypass:
         click.echo(
             "warning: a merge went in over a blocking policy; recorded as a bypass", err=True
         )
@@ -711,6 +711,8 @@ def render_promotions(data: dict[str, Any]) -> str:
             lines.append(f"    release: {p['release']}")
     for s in data["skipped"]:
         lines.append(f"  skipped {s}")
+    for b in data.get("governance_bypass", []):
+        lines.append(f"  BYPASS (governance): {b}")
     if len(lines) == 1:
         lines.append("  no model changed its version or stage")
     return "\n".join(lines)

@@ -31,7 +31,7 @@ from .errors import CheckFailed, TagConflict, UsageError
 from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
 from .manifest import Model
-from .policy import Approvals, Candidate, Verdict, evaluate
+from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
 from .pr import refuse_committed_state
 from .workspace import Loaded, Workspace, load
 
@@ -79,9 +79,12 @@ class PromoteOutcome:
     skipped: list[str] = field(default_factory=list)
     comment: str | None = None
     """Where the summary comment on the merged pull request went, if one was posted."""
+    governance_bypass: tuple[str, ...] = ()
+    """Blocking governance verdicts: policies/ or modelward.yaml merged without approval."""
 
     @property
     def bypassed(self) -> list[Promotion]:
+        """Promotions recorded as bypasses (a governance bypass marks every one)."""
         return [p for p in self.promotions if p.bypass]
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +95,7 @@ class PromoteOutcome:
             "promotions": [p.to_dict() for p in self.promotions],
             "skipped": self.skipped,
             "comment": self.comment,
+            "governance_bypass": list(self.governance_bypass),
         }
 
 
@@ -137,18 +141,42 @@ def run(
             outcome.skipped.append(f"{affected.name}: version and stage unchanged")
             continue
         moved.append((affected, old))
-    if not moved:
+    if not moved and not the_plan.governance_files:
         return outcome
     pr = forge.merged_pull_request(after_sha)
     outcome.pull_request = pr.number if pr else None
     rules = governance_at(repo, before_sha)
+    governance = evaluate_governance(
+        the_plan.governance_files,
+        rules.config,
+        pr.author if pr else None,
+        pr.approvers if pr else (),
+    )
+    outcome.governance_bypass = tuple(
+        f"{v.policy}/{v.rule}: {v.reason}" for v in governance if v.blocking
+    )
+    if not moved:
+        if pr is not None and outcome.governance_bypass:
+            outcome.comment = forge.comment(pr, summary_markdown(outcome)).location
+        return outcome
     refuse_committed_state(repo, after_sha, ws.config)
     report = forge.saved_report_data(pr.head_sha) if pr else None
     # Every model is trained, cross-checked and judged before any tag is made: a
     # metrics mismatch in one model of the merge promotes none of them.
     prepared = [
         _prepare(
-            repo, ws, rules, affected, old, pr, report, before_sha, after_sha, today, ci_run_url
+            repo,
+            ws,
+            rules,
+            affected,
+            old,
+            pr,
+            report,
+            before_sha,
+            after_sha,
+            today,
+            ci_run_url,
+            governance,
         )
         for affected, old in moved
     ]
@@ -157,8 +185,8 @@ def run(
         name, model = p.loaded.record.name, p.loaded.record
         mine = tuple(n for n in created if _model_of(n) == name)
         release = None
-        if mine:
-            tag = registry.register_tag(name, model.version)
+        tag = registry.register_tag(name, model.version)
+        if mine or not forge.has_release(tag):  # a release lost to a crash is made again
             release = _publish(ws, forge, p.loaded, p.result, tag).location
         outcome.promotions.append(
             Promotion(
@@ -196,6 +224,7 @@ def _prepare(
     after_sha: str,
     today: dt.date,
     ci_run_url: str | None,
+    governance: Sequence[Verdict] = (),
 ) -> _Prepared:
     from .datachecks import check_datasets
     from .training import train
@@ -243,7 +272,7 @@ def _prepare(
         baselines=baselines,
         approvals=approvals,
         today=today,
-    )
+    ) + list(governance)
     blocking = tuple(f"{v.policy}/{v.rule}: {v.reason}" for v in verdicts if v.blocking)
     evidence = dict(
         model=name,
@@ -459,6 +488,9 @@ def _check_against_report(
 def summary_markdown(outcome: PromoteOutcome) -> str:
     """The comment posted on the merged pull request."""
     lines = [f"### modelward promoted {outcome.after[:12]}", ""]
+    if outcome.governance_bypass:
+        lines.append("- **BYPASS**: governance files merged without the required approval:")
+        lines += [f"  - {b}" for b in outcome.governance_bypass]
     for p in outcome.promotions:
         created = ", ".join(f"`{t}`" for t in p.created) or "nothing new"
         lines.append(f"- **{p.model}** v{p.version} -> {p.stage}: {created}")

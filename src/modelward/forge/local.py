@@ -138,6 +138,9 @@ class LocalForge:
             title=body.splitlines()[0] if body else None,
         )
 
+    def has_release(self, tag: str) -> bool:
+        return (self.home / "releases" / tag / "RELEASE.md").is_file()
+
     def publish_release(self, tag: str, files: Mapping[str, Path], notes: str) -> Published:
         folder = self.home / "releases" / tag
         folder.mkdir(parents=True, exist_ok=True)
