@@ -180,7 +180,7 @@ def _fit_and_store(
                 doc.problem(
                     ("data", "split"),
                     f"the training split of {data.display} has one class of "
-                    f"{record.data.target!r} only ({y_train.iloc[0]!r}); a classifier needs "
+                    f"{record.data.target!r} only ({first(y_train)!r}); a classifier needs "
                     "at least two (stratify: true keeps both in each part)",
                 )
             ]
@@ -304,7 +304,7 @@ def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
                 doc.problem(
                     ("data", "target"),
                     f"the regression target {target!r} is not numeric in {display} "
-                    f"(type {y.dtype}, e.g. {sample})",
+                    f"(type {dtype_name(y)}, e.g. {sample})",
                 )
             ]
         )
@@ -313,11 +313,23 @@ def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
             [
                 doc.problem(
                     ("data", "target"),
-                    f"the target {target!r} has one class only ({y.iloc[0]!r}) in {display}; "
+                    f"the target {target!r} has one class only ({first(y)!r}) in {display}; "
                     "a classifier needs at least two",
                 )
             ]
         )
+
+
+def first(series: pd.Series) -> Any:
+    """The first value as a plain Python object: `0`, not numpy 2's `np.int64(0)`."""
+    return series.iloc[:1].tolist()[0]
+
+
+def dtype_name(series: pd.Series) -> str:
+    """`str` for text under pandas 2 (object) and 3 (str) alike; else the dtype's name."""
+    from pandas.api.types import is_string_dtype
+
+    return "str" if is_string_dtype(series) else str(series.dtype)
 
 
 def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None:
