@@ -599,6 +599,7 @@ def test_a_check_prints_nothing_and_writes_only_its_cache_entry(
     changed = sorted(k for k in after if before.get(k) != after[k])
     assert changed == [
         ".modelward",
+        ".modelward/.gitignore",
         ".modelward/cache",
         ".modelward/cache/datachecks",
         *(f".modelward/cache/datachecks/{e}" for e in cache_entries(example_dir)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from helpers_registry import gto_register
 
 from modelward import registry, yamlio
 from modelward.report import MARKER, extract_data
+
+BREAST_CANCER_ROC_AUC = 0.996226
 
 
 def branch(repo: GitRepo, name: str, edits: dict[str, tuple[str, str]], message: str) -> str:
@@ -98,7 +101,29 @@ def test_a_pull_request_touching_no_model_parses_no_manifest_or_policy(
     code, out = run_pr(example_repo, "--author", "erin")
     assert code == 0, out
     assert "This pull request changes no model." in out
-    assert parsed == []
+    assert parsed == ["modelward.yaml"], "read as plain YAML, for the artifact store's folder"
+
+
+def test_a_pull_request_touching_no_model_still_refuses_a_committed_store(
+    example_repo: GitRepo,
+) -> None:
+    example_repo.git("checkout", "-q", "-b", "poison")
+    config = (example_repo.path / "modelward.yaml").read_text()
+    example_repo.commit(
+        "Store artifacts in a folder of their own",
+        {"modelward.yaml": config.replace("store: .modelward/artifacts", "store: store/")},
+    )
+    example_repo.git("checkout", "-q", "main")
+    example_repo.git("merge", "-q", "--ff-only", "poison")
+    example_repo.git("checkout", "-q", "-b", "sneak")
+    example_repo.commit("Bring my own metrics", {"store/abc/metrics.json": "{}"})
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 2
+    assert out.strip() == (
+        "store/abc/metrics.json:1: caches and artifacts are never read from a "
+        "commit (store/abc/metrics.json); remove them from git (modelward keeps "
+        "them out with .modelward/.gitignore)"
+    )
 
 
 def test_a_pull_request_touching_one_model_parses_only_its_files(
@@ -116,12 +141,12 @@ def test_a_pull_request_touching_one_model_parses_only_its_files(
 
     monkeypatch.setattr(registry, "parse_message", recording)
     branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
-    base = base[:12]
     code, out = run_pr(example_repo, "--author", "erin")
     assert code == 1, out
     models = sorted(p for p in parsed if "models/" in p)
     datasets = sorted(p for p in parsed if p.startswith("data/"))
-    assert models == [f"{base}:models/breast-cancer/model.yaml", "models/breast-cancer/model.yaml"]
+    # at head (work tree) and at the merge base (git), nothing of churn or diabetes
+    assert models == ["models/breast-cancer/model.yaml"] * 2
     assert set(datasets) == {
         "data/breast-cancer/dataset.yaml",
         "data/breast-cancer/expectations.yaml",
@@ -130,7 +155,7 @@ def test_a_pull_request_touching_one_model_parses_only_its_files(
         "policies/production.yaml",
         "policies/staging.yaml",
         "policies/waivers.yaml",
-    }, "the base branch's policies are read from git, each once"
+    }, "policies are few: all are read (the base's judge, the head's are validated)"
     assert messages == ["Registering artifact breast-cancer version v0.2.0"]
 
 
@@ -224,3 +249,120 @@ def test_report_file_gets_the_same_markdown(example_repo: GitRepo, tmp_path: Pat
     code, out = run_pr(example_repo, "--author", "erin", "--report", str(target))
     assert target.read_text().strip() == out.strip()
     assert code == 1
+
+
+def test_without_a_registry_the_base_branchs_model_is_the_baseline(example_repo: GitRepo) -> None:
+    """No version is registered in production yet: no_regression compares with main's model."""
+    path = example_repo.path / "models/breast-cancer/model.yaml"
+    example_repo.git("checkout", "-q", "-b", "prod")
+    text = path.read_text().replace("C: 1.0", "C: 0.01").replace("version: 0.3.0", "version: 0.4.0")
+    example_repo.commit(
+        "Regularise harder, ship to production",
+        {"models/breast-cancer/model.yaml": text.replace("stage: staging", "stage: production")},
+    )
+    code, out = run_pr(example_repo, "--author", "erin")
+    data = extract_data(out)
+    assert data is not None and code == 1
+    model = data["models"][0]
+    assert model["baseline"] == {"version": "0.3.0", "stage": "production", "source": "base-branch"}
+    roc = next(m for m in model["metrics"] if m["name"] == "roc_auc")
+    assert roc["baseline"] == pytest.approx(BREAST_CANCER_ROC_AUC, abs=1e-6)
+    assert roc["candidate"] != roc["baseline"]
+    # the base branch's model is trained once: a second run is served from its cache
+    tree = example_repo.path / ".modelward/base-worktree"
+    entries = sorted(p.name for p in (tree / ".modelward/artifacts").iterdir())
+    run_pr(example_repo, "--author", "erin")
+    assert sorted(p.name for p in (tree / ".modelward/artifacts").iterdir()) == entries
+    assert example_repo.git("status", "--porcelain") == "", ".modelward/ never shows in git status"
+
+
+def test_a_review_event_re_evaluates_approvals_without_retraining(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    example_repo.commit("Bump breast-cancer")
+    code, first = run_pr(example_repo, "--author", "erin")
+    assert code == 1
+    store = example_repo.path / ".modelward/artifacts"
+    shutil.rmtree(store)  # a retrain would write the store entry again
+    code, second = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    assert code == 0
+    assert not store.exists(), "nothing was retrained"
+    data = extract_data(second)
+    assert data is not None
+    assert data["notes"] == [
+        "Approvals re-evaluated on the results recorded for this head; nothing retrained."
+    ]
+    before = extract_data(first)
+    assert before is not None
+    assert data["models"][0]["metrics"] == before["models"][0]["metrics"]
+    # a new head is judged afresh
+    example_repo.commit("Another change", {"NOTES.md": "x\n"})
+    code, _ = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    assert code == 0
+    assert store.exists()
+
+
+def test_a_change_that_commits_caches_or_artifacts_is_refused(example_repo: GitRepo) -> None:
+    """A pull request must not hand the bot its own 'cached' metrics."""
+    example_repo.git("checkout", "-q", "-b", "poison")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    example_repo.write({".modelward/artifacts/abc/metrics.json": "{}"})
+    example_repo.git("add", "-f", ".modelward/artifacts/abc/metrics.json", "models")
+    example_repo.git("commit", "-q", "-m", "Bring my own metrics")
+    code, out = run_pr(example_repo, "--author", "erin")
+    assert code == 2
+    assert out.strip() == (
+        ".modelward/artifacts/abc/metrics.json:1: caches and artifacts are never read from a "
+        "commit (.modelward/artifacts/abc/metrics.json); remove them from git (modelward keeps "
+        "them out with .modelward/.gitignore)"
+    )
+
+
+def test_rules_added_to_the_base_after_the_branch_point_apply(example_repo: GitRepo) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    head = example_repo.commit("Bump")
+    example_repo.git("checkout", "-q", "main")
+    staging = example_repo.path / "policies/staging.yaml"
+    example_repo.commit(
+        "Raise the staging floor",
+        {"policies/staging.yaml": staging.read_text() + "  - min_metric: {roc_auc: 0.999}\n"},
+    )
+    example_repo.git("checkout", "-q", head)
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    data = extract_data(out)
+    assert data is not None and code == 1
+    floor = [v for v in data["models"][0]["verdicts"] if v["rule"] == "min_metric"]
+    assert [v["status"] for v in floor] == ["fail"]
+
+
+def test_a_waiver_change_alone_does_not_count_as_a_changed_artifact(example_repo: GitRepo) -> None:
+    waivers = example_repo.path / "policies/waivers.yaml"
+    example_repo.git("checkout", "-q", "-b", "waive")
+    example_repo.commit(
+        "Waive data checks for breast-cancer",
+        {
+            "policies/waivers.yaml": waivers.read_text()
+            + "  - policy: staging\n    rule: data_checks_pass\n    model: breast-cancer\n"
+            "    reason: relabelling\n    approved_by: [carol]\n    expires: 2099-01-01\n"
+        },
+    )
+    _, out = run_pr(example_repo, "--author", "erin", "--approved-by", "dana")
+    data = extract_data(out)
+    assert data is not None
+    bump = [v for v in data["models"][0]["verdicts"] if v["rule"] == "version_bump"]
+    assert bump[0]["status"] == "pass"
+    assert bump[0]["reason"] == "artifact unchanged; version stays 0.3.0"
+
+
+def test_bad_refs_and_sub_folders(example_repo: GitRepo) -> None:
+    result = cli("pr", "--repo", example_repo.path, "--base", "main", "--head", "nope")
+    assert result.exit_code == 2
+    assert "--head 'nope' does not name a commit" in result.output
+    example_repo.git("checkout", "-q", "-b", "docs")
+    example_repo.commit("Notes", {"NOTES.md": "x\n"})
+    result = cli("pr", "--repo", example_repo.path / "models", "--base", "main")
+    assert result.exit_code == 0, result.output

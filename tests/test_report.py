@@ -431,3 +431,14 @@ def test_an_added_model_has_no_baseline_and_no_deltas() -> None:
     )
     assert "| **roc_auc** (primary) | — | 0.8841 | — |" in report
     assert "| **churn** | 1.1.0 | production | added | roc_auc 0.8841 |" in report
+
+
+def test_card_command_reads_the_latest_training_result_from_the_store(example_dir: Path) -> None:
+    before = cli("card", "diabetes", "--repo", example_dir)
+    assert before.exit_code == 0
+    assert "No training result was given" in before.output
+    assert cli("train", "diabetes", "--repo", example_dir).exit_code == 0
+    after = cli("card", "diabetes", "--repo", example_dir)
+    assert after.exit_code == 0
+    assert "No training result was given" not in after.output
+    assert "0.4173" in after.output  # r2 of the example, as the trainer recorded it

@@ -329,7 +329,7 @@ def test_a_target_with_one_class_cannot_train_a_classifier(example_dir: Path) ->
         training.train(load(example_dir), "churn")
     assert str(err.value) == (
         "models/churn/model.yaml:17: data.target: the target 'churned' has one class only "
-        "(np.int64(0)) in data/churn/churn.csv; a classifier needs at least two"
+        "(0) in data/churn/churn.csv; a classifier needs at least two"
     )
     assert store_files(example_dir) == []
 
@@ -357,7 +357,7 @@ def test_a_training_split_with_one_class_is_refused(example_dir: Path) -> None:
     assert str(err.value) == (
         "models/breast-cancer/model.yaml:16: data.split: the training split of "
         "data/breast-cancer/breast_cancer.csv has one class of 'malignant' only "
-        "(np.int64(0)); a classifier needs at least two (stratify: true keeps both in each part)"
+        "(0); a classifier needs at least two (stratify: true keeps both in each part)"
     )
     assert store_files(example_dir) == []
 

@@ -9,6 +9,7 @@ promotion against the policies of its day plugs in through `verify_policies`.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,14 +76,82 @@ class AuditReport:
     verification: Verification | None = None
 
 
+CANNOT_RECHECK = "cannot re-check: "
+"""Prefix of a verifier message that says evidence is missing, not that a rule failed.
+
+Such messages are listed under `skipped` (shown in every output format), not as
+findings: they do not fail `--verify`. A finding means "this promotion would not have
+passed its policies"; missing evidence (an older payload, an artifact in a remote store,
+team membership) means "not proven either way", and is reported as such."""
+
+
+def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
+    """Re-evaluate one promotion against the policies as they stood when it was made.
+
+    The policies, config and waivers are those of the merge commit's first parent (the
+    base the merge was judged by, as `modelward promote` judges it; read from git
+    objects, never from the work tree); the manifest is the one at the merge commit.
+    The candidate is rebuilt from the tag's evidence: metrics, slice metrics, author and
+    approvers, the recorded data-check verdict, the artifact's size (when the artifact
+    is stored in the repository and still hashes to the recorded sha256), the stage
+    history and baselines from the registry events before this one. Waivers are
+    judged with `today` = the tag's date. Returns one message per blocking verdict,
+    prefixed with CANNOT_RECHECK when the evidence lacks what the rule needs.
+    """
+    from .policy import evaluate
+
+    ev = event.evidence
+    if ev is None or event.stage is None or event.kind != "assign":
+        return []
+    merged = ev.merge_commit or event.commit
+    if not _commit_exists(repo, merged):
+        return [f"{CANNOT_RECHECK}merge commit {merged[:12]} is not in this repository"]
+    judged_by = _first_parent(repo, merged)
+    context = _RecheckContext.build(repo, event, ev, merged, judged_by)
+    if isinstance(context, str):
+        return [f"{CANNOT_RECHECK}{context}"]
+    verdicts = evaluate(
+        context.candidate,
+        config=context.rules.config,
+        policies=context.rules.policies,
+        waivers=context.rules.waivers,
+        baseline=next(iter(context.baselines.values()), None),
+        baselines=context.baselines,
+        approvals=context.approvals,
+        today=context.today,
+        target_stage=event.stage,
+    )
+    out = []
+    for v in verdicts:
+        if not v.blocking:
+            continue
+        gap = context.missing(v)
+        if gap:
+            out.append(f"{CANNOT_RECHECK}{v.policy}/{v.rule}: {gap}")
+        else:
+            out.append(
+                f"{v.policy}/{v.rule} would not have passed under the policies of "
+                f"{judged_by[:12]}: {v.reason}"
+            )
+    if ev.bypass and not out:
+        out.append(
+            "the tag records a bypass, but its evidence passes the policies of "
+            f"{judged_by[:12]}; the recorded verdicts and the evidence disagree"
+        )
+    return out
+
+
 def audit(
     repo: Path,
     model: str | None = None,
     *,
     verify: bool = False,
-    verify_policies: PolicyVerifier | None = None,
+    verify_policies: PolicyVerifier | None = verify_policies_at_commit,
 ) -> AuditReport:
-    """The registry history of every model (or one), optionally verified."""
+    """The registry history of every model (or one), optionally verified.
+
+    With `verify`, each promotion is also re-evaluated by `verify_policies` (by default
+    against the policies of its commit; None skips that check)."""
     repo = Path(repo)
     reg = registry.read(repo)
     if model is None:
@@ -167,7 +236,10 @@ def _verify(
             if verify_policies is not None and event.kind == "assign":
                 result.policies_checked += 1
                 for message in verify_policies(repo, event):
-                    result.findings.append(Finding(name, event.tag, "policy", message))
+                    if message.startswith(CANNOT_RECHECK):
+                        result.skipped.append(f"{event.tag}: {message}")
+                    else:
+                        result.findings.append(Finding(name, event.tag, "policy", message))
     if no_evidence:
         result.skipped.append(f"{no_evidence} tag(s) carry no evidence (written by GTO or by hand)")
     return result
@@ -198,6 +270,188 @@ def _check_artifact(
         return f"artifact {location} is missing"
     if actual != expected:
         return f"artifact {location} hashes to {actual[:12]}, the tag records {expected[:12]}"
+    return None
+
+
+# ---------------------------------------------------------------- policy re-check
+
+
+def _commit_exists(repo: Path, sha: str) -> bool:
+    out = git.run(repo, "rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}", check=False)
+    return bool(out.strip())
+
+
+def _first_parent(repo: Path, sha: str) -> str:
+    parent = git.run(repo, "rev-parse", "--verify", "--quiet", f"{sha}^1", check=False).strip()
+    return parent or sha
+
+
+@dataclass(frozen=True)
+class _RecheckContext:
+    """Everything `policy.evaluate` needs, rebuilt from a tag's evidence and git."""
+
+    rules: Any
+    candidate: Any
+    approvals: Any
+    baselines: dict[str, Any]
+    today: dt.date
+    event: Event
+
+    @classmethod
+    def build(
+        cls, repo: Path, event: Event, ev: registry.Evidence, merged: str, judged_by: str
+    ) -> _RecheckContext | str:
+        """The context, or what is missing to build one."""
+        from .baseline import base_model, registered
+        from .errors import ModelwardError
+        from .governance import governance_at
+        from .policy import Approvals, Candidate
+
+        try:
+            rules = governance_at(repo, judged_by)
+        except ModelwardError as exc:
+            first = str(exc).splitlines()[0]
+            return f"the policies at {judged_by[:12]} do not load ({first})"
+        path = f"models/{event.model}/model.yaml"
+        loaded = base_model(repo, merged, event.model)
+        if loaded is None:
+            return f"{path} is missing or invalid at {merged[:12]}"
+        if loaded.record.version != ev.version:
+            return (
+                f"{path} at {merged[:12]} describes version {loaded.record.version}, "
+                f"the tag {ev.version}"
+            )
+        if not event.date:
+            return "the tag has no date, so waivers cannot be judged"
+        today = dt.date.fromisoformat(event.date[:10])
+        history = registry.read(repo).history(event.model)
+        index = next(i for i, e in enumerate(history.events) if e.tag == event.tag)
+        earlier = ModelHistory(event.model, history.events[:index])
+        stage_history = frozenset(
+            e.stage
+            for e in earlier.events
+            if e.kind == "assign" and e.version == ev.version and e.stage
+        )
+        base = base_model(repo, judged_by, event.model)
+        as_promoted = loaded.record.model_copy(update={"stage": event.stage})
+        candidate = Candidate(
+            model=type(loaded)(as_promoted, loaded.doc),
+            metrics=dict(ev.metrics),
+            slice_metrics={
+                column: {value: {"n": 0, "metrics": dict(scores)} for value, scores in vals.items()}
+                for column, vals in ev.slice_metrics.items()
+            },
+            artifact_sha256=ev.artifact_sha256,
+            artifact_bytes=_artifact_bytes(repo, ev),
+            data_checks_passed=_recorded_data_checks(ev),
+            changed_artifact=_changed_since(history, base.record.version if base else None, ev),
+            base_version=base.record.version if base else None,
+            stage_history=stage_history,
+        )
+        return cls(
+            rules=rules,
+            candidate=candidate,
+            approvals=Approvals(author=ev.author, approvers=tuple(ev.approvers)),
+            baselines=registered(earlier, as_promoted, rules),
+            today=today,
+            event=event,
+        )
+
+    def missing(self, verdict: Any) -> str | None:
+        """What the evidence lacks for this failing rule to be judged, if anything."""
+        c = self.candidate
+        model = c.model.record
+        rules = self._rules_of(verdict)
+        if verdict.rule == "data_checks_pass" and c.data_checks_passed is None:
+            return "the tag records no data-check outcome"
+        if verdict.rule == "max_artifact_mb" and c.artifact_bytes is None:
+            return "the artifact's size (it is not stored in this repository)"
+        if verdict.rule in ("min_metric", "no_regression"):
+            wanted = [
+                m
+                for r in rules
+                for m in (r.value if verdict.rule == "min_metric" else {r.value.metric: 0})
+            ]
+            lost = [m for m in wanted if m not in c.metrics and m in model.evaluation.metrics]
+            if lost:
+                return f"the tag records no {', '.join(sorted(set(lost)))}"
+        if verdict.rule == "fairness_gap":
+            lost = [
+                r.value.slice
+                for r in rules
+                if r.value.slice not in c.slice_metrics and r.value.slice in model.evaluation.slices
+            ]
+            if lost:
+                return f"the tag records no metrics per {', '.join(lost)}"
+        if verdict.rule == "version_bump" and c.changed_artifact is None:
+            return (
+                f"no recorded artifact of version {c.base_version} to compare with, so "
+                "whether the artifact changed is unknown"
+            )
+        if (
+            verdict.rule == "approvals"
+            and "membership of" in verdict.reason
+            and "not counted:" in verdict.reason
+            and self._recorded(verdict) == "pass"
+        ):
+            # approvers were counted through a team then (the forge knew its members);
+            # the tag names the approvers but not the team's membership at that time
+            return "team membership at the time is not recorded"
+        return None
+
+    def _recorded(self, verdict: Any) -> str | None:
+        ev = self.event.evidence
+        found = [
+            v.outcome
+            for v in (ev.verdicts if ev else ())
+            if v.policy == verdict.policy and v.rule == verdict.rule
+        ]
+        return found[0] if found else None
+
+    def _rules_of(self, verdict: Any) -> list[Any]:
+        policy = self.rules.policies.get(verdict.policy)
+        if policy is None:
+            return []
+        return [r for r in policy.record.rules if r.kind == verdict.rule]
+
+
+def _artifact_bytes(repo: Path, ev: registry.Evidence) -> int | None:
+    """The stored artifact's size, when it is in the repository and its hash matches."""
+    from .workspace import OutsideRepository, resolve_inside
+
+    location = ev.artifact_location
+    if not location or not ev.artifact_sha256 or "://" in location:
+        return None
+    try:
+        path = resolve_inside(repo, repo / location)
+    except OutsideRepository:
+        return None
+    if not path.is_file() or file_sha256(path) != ev.artifact_sha256:
+        return None
+    return path.stat().st_size
+
+
+def _recorded_data_checks(ev: registry.Evidence) -> bool | None:
+    outcomes = [v.outcome for v in ev.verdicts if v.rule == "data_checks_pass"]
+    if not outcomes:
+        return None
+    return all(o == "pass" for o in outcomes)
+
+
+def _changed_since(
+    history: ModelHistory, base_version: str | None, ev: registry.Evidence
+) -> bool | None:
+    """Whether the artifact differs from the one recorded for the base's version."""
+    if base_version is None:
+        return None
+    for e in history.events:
+        if (
+            e.kind == "register"
+            and e.version == base_version
+            and e.evidence is not None
+            and e.evidence.artifact_sha256
+        ):
+            return e.evidence.artifact_sha256 != ev.artifact_sha256
     return None
 
 

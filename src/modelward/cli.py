@@ -369,8 +369,9 @@ def render_status(report: Any) -> str:
 @click.option(
     "--verify",
     is_flag=True,
-    help="Re-hash stored artifacts against their tags and check that every tag points at "
-    "a commit on the default branch; exit 1 on any problem.",
+    help="Re-hash stored artifacts against their tags, check that every tag points at "
+    "a commit on the default branch and re-evaluate each promotion against the policies "
+    "of its commit; exit 1 on any problem.",
 )
 def audit(model: str | None, repo: Path, fmt: str, verify: bool) -> None:
     """The full registry history of every model (or MODEL), from the tags alone."""
@@ -601,7 +602,8 @@ def _today() -> dt.date:
     type=click.Choice(["auto", "local"]),
     default="auto",
     show_default=True,
-    help="Where the report goes: auto uses GitHub inside GitHub Actions with a token, else local.",
+    help="Where the report goes and approvals come from; only the local forge exists so far, "
+    "so auto means local.",
 )
 @click.option("--author", default=None, help="Pull request author (local forge).")
 @click.option(
@@ -631,6 +633,7 @@ def pr(
     fmt: str,
 ) -> None:
     """Judge a pull request: validate, check data, train, compare, apply policies, report."""
+    _set_format(fmt)
     from . import pr as flow
     from .changes import default_base
     from .forge.local import LocalForge
@@ -659,7 +662,8 @@ def pr(
     type=click.Choice(["auto", "local"]),
     default="auto",
     show_default=True,
-    help="Where approvals are read and releases published.",
+    help="Where approvals are read and releases published; only the local forge exists so far, "
+    "so auto means local.",
 )
 @click.option(
     "--push/--no-push", default=True, show_default=True, help="Push the tags to the remote."
@@ -670,6 +674,7 @@ def promote(
     repo: Path, before: str, after: str, forge: str, push: bool, remote: str, fmt: str
 ) -> None:
     """Register and promote the versions a merge changed, as immutable git tags."""
+    _set_format(fmt)
     from . import promote as flow
     from .forge.local import LocalForge
 
@@ -686,7 +691,7 @@ def promote(
         click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
     else:
         click.echo(render_promotions(outcome.to_dict()))
-    if any(p.bypass for p in outcome.promotions):
+    if outcome.bypassed or outcome.governance_bypass:
         click.echo(
             "warning: a merge went in over a blocking policy; recorded as a bypass", err=True
         )
@@ -706,6 +711,8 @@ def render_promotions(data: dict[str, Any]) -> str:
             lines.append(f"    release: {p['release']}")
     for s in data["skipped"]:
         lines.append(f"  skipped {s}")
+    for b in data.get("governance_bypass", []):
+        lines.append(f"  BYPASS (governance): {b}")
     if len(lines) == 1:
         lines.append("  no model changed its version or stage")
     return "\n".join(lines)

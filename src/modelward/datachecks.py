@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .dataio import CACHE_DIR, locate, read_frame
 from .errors import DataError, InvalidInput, Problem
 from .hashing import canonical_hash, canonical_json
-from .workspace import OutsideRepository, Workspace, read_columns, rel
+from .workspace import OutsideRepository, Workspace, read_columns, rel, state_dir
 from .yamlio import Document, Loc, load_path
 
 if TYPE_CHECKING:
@@ -442,6 +442,7 @@ def check_datasets(
 
 def check_dataset(ws: Workspace, name: str, *, use_cache: bool = True) -> DataCheckResult:
     """Validate one dataset against its expectations; a cache hit does not import GX."""
+    state_dir(ws.root)
     data = locate(ws, name)
     suite = load_suite(ws, name)
     cache_file = ws.root / CACHE_DIR / "datachecks" / f"{data.sha256}-{suite.sha256}.json"

@@ -83,7 +83,12 @@ class GitError(ModelwardError):
     def __init__(self, args: Sequence[str], stderr: str) -> None:
         self.args_ = tuple(args)
         self.stderr = stderr.strip()
-        super().__init__(f"git {' '.join(args)} failed: {self.stderr or 'no output'}")
+        command = " ".join(a for a in args[:3] if not a.startswith("--format"))
+        if "not a git repository" in self.stderr:
+            message = "not a git repository: run inside a clone, or point --repo at one"
+        else:
+            message = f"git {command} failed: {self.stderr or 'no output'}"
+        super().__init__(message)
 
 
 class ForgeError(ModelwardError):

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, git
-from .changes import AffectedModel, Plan, plan
-from .errors import ModelwardError, UsageError
+from .changes import CONFIG_FILE, AffectedModel, Plan, plan, resolve
+from .errors import InvalidInput, Problem, UsageError
 from .forge.base import Forge, Published, PullRequest, State
+from .yamlio import load_bytes
 
 if TYPE_CHECKING:  # pydantic records: imported at run time only when there is work
     from .governance import Governance
-    from .manifest import Model
-    from .policy import Approvals, Baseline
-    from .workspace import Loaded, Workspace
+    from .manifest import Config
+    from .policy import Approvals
+    from .workspace import Workspace
 
 EXIT_BY_SUMMARY = {"pass": 0, "fail": 1, "pending": 1}
 STATE_BY_SUMMARY: dict[str, State] = {"pass": "success", "fail": "failure", "pending": "pending"}
@@ -56,20 +57,30 @@ def run(
     teams: Mapping[str, frozenset[str]] | None = None,
 ) -> PrOutcome:
     """Judge the change base...head and publish one report through the forge."""
-    head_sha = git.rev_parse(repo, head)
+    repo = git.toplevel(Path(repo))
+    head_sha = resolve(repo, head, "--head")
     if head_sha != git.rev_parse(repo, "HEAD"):
         raise UsageError(
             f"--head {head} is not the checked-out commit; check it out first "
             "(modelward trains from the working tree)"
         )
     the_plan = plan(repo, base, head_sha)
-    pr = forge.pull_request(head_sha, base)
+    notes = [] if the_plan.models else ["This pull request changes no model."]
+    earlier = _reusable(forge.saved_report_data(head_sha), the_plan)
+    if earlier is not None:
+        notes.append(
+            "Approvals re-evaluated on the results recorded for this head; nothing retrained."
+        )
     if the_plan.models or the_plan.governance_files:
-        models, governance, summary = _judge_change(repo, the_plan, pr, teams or {}, today)
+        pr, models, governance, summary = _judge_change(
+            repo, forge, base, the_plan, earlier, teams or {}, today
+        )
     else:
-        # Nothing for a policy to judge: the policies and manifests are not even read,
-        # so a pull request that touches no model imports neither pydantic nor the ML
-        # stack and finishes in a fraction of a second, however many models there are.
+        # Nothing for a policy to judge: no policy or manifest is even read, so a pull
+        # request that touches no model imports neither pydantic nor the ML stack and
+        # finishes in a fraction of a second, however many models the repository has.
+        refuse_tracked(repo, head_sha, _committed_store(repo, the_plan.base))
+        pr = forge.pull_request(head_sha, base)
         models, governance, summary = [], [], "pass"
     data: dict[str, Any] = {
         "head_sha": head_sha,
@@ -80,7 +91,9 @@ def run(
         "generated_by": f"modelward {__version__}",
         "models": models,
         "governance": governance,
-        "notes": [] if the_plan.models else ["This pull request changes no model."],
+        "base_sha": the_plan.base,
+        "merge_base": the_plan.merge_base,
+        "notes": notes,
     }
     from .report import render_report
 
@@ -92,32 +105,43 @@ def run(
 
 def _judge_change(
     repo: Path,
+    forge: Forge,
+    base: str,
     the_plan: Plan,
-    pr: PullRequest,
+    earlier: list[dict[str, Any]] | None,
     teams: Mapping[str, frozenset[str]],
     today: dt.date,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-    """Every affected model judged, the governance verdicts, and the summary of both.
+) -> tuple[PullRequest, list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The pull request, every affected model judged, the governance verdicts, the summary.
 
-    The policies come from the merge base; only the affected models' manifests and
+    The policies come from the base branch; only the affected models' manifests and
     datasets are loaded from the work tree.
     """
     from .governance import governance_at
     from .policy import Approvals, Verdict, evaluate_governance, summarize
     from .workspace import load
 
-    rules = governance_at(repo, the_plan.merge_base)
+    # the base branch as it is now judges, not the point the branch was cut from
+    rules = governance_at(repo, the_plan.base)
+    refuse_committed_state(repo, the_plan.head, rules.config)
+    pr = forge.pull_request(the_plan.head, base)
     approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=teams)
     governance = evaluate_governance(
         the_plan.governance_files, rules.config, approvals.author, approvals.approvers
     )
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
-    models = [_judge(repo, ws, rules, the_plan, m, approvals, today) for m in live]
-    models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
+    # what may be imported and where artifacts live is the base's decision, too
+    ws.config = rules.config
+    if earlier is not None:
+        # a review event: same head, same base: only the approvals can have changed
+        models = [_reapprove(m, ws, rules, approvals, today) for m in earlier]
+    else:
+        models = _judge_all(repo, ws, rules, the_plan, live, approvals, today)
+        models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
-    return models, [v.to_dict() for v in governance], summary
+    return pr, models, [v.to_dict() for v in governance], summary
 
 
 def _description(summary: str, data: Mapping[str, Any]) -> str:
@@ -127,6 +151,48 @@ def _description(summary: str, data: Mapping[str, Any]) -> str:
         "fail": "blocked by policy",
         "pending": "waiting for approvals",
     }[summary]
+
+
+def _reusable(data: Mapping[str, Any] | None, the_plan: Plan) -> list[dict[str, Any]] | None:
+    """The per-model results of an earlier report for this head, when they still hold."""
+    if not data or (data.get("base_sha"), data.get("merge_base")) != (
+        the_plan.base,
+        the_plan.merge_base,
+    ):
+        return None
+    if data.get("compacted") in ("names", "bare"):
+        return None  # the block was cut to fit a comment: it no longer holds the verdicts
+    models = data.get("models")
+    if not isinstance(models, list) or sorted(m.get("name") for m in models) != sorted(
+        m.name for m in the_plan.models
+    ):
+        return None
+    if any(m.get("error") for m in models):
+        return None
+    return [dict(m) for m in models]
+
+
+def _reapprove(
+    model: dict[str, Any],
+    ws: Workspace,
+    rules: Governance,
+    approvals: Approvals,
+    today: dt.date,
+) -> dict[str, Any]:
+    from .policy import re_evaluate_approvals
+
+    if model.get("status") == "deleted":
+        return model
+    verdicts = re_evaluate_approvals(
+        model["verdicts"],
+        model=ws.models[model["name"]],
+        config=rules.config,
+        policies=rules.policies,
+        waivers=rules.waivers,
+        approvals=approvals,
+        today=today,
+    )
+    return {**model, "verdicts": [v.to_dict() for v in verdicts]}
 
 
 def _deleted(m: AffectedModel) -> dict[str, Any]:
@@ -150,21 +216,73 @@ def _deleted(m: AffectedModel) -> dict[str, Any]:
     }
 
 
-def base_model(repo: Path, ref: str, name: str) -> Loaded[Model] | None:
-    """The model's manifest at the base ref, if it existed there and is valid."""
-    from .manifest import Model, parse
-    from .workspace import Loaded
-    from .yamlio import load_bytes
+def refuse_committed_state(repo: Path, ref: str, config: Config) -> None:
+    """Caches and artifacts are never taken from the change under review.
 
-    path = f"models/{name}/model.yaml"
-    raw = git.show(repo, ref, path)
-    if raw is None:
-        return None
-    try:
-        doc = load_bytes(raw, f"{ref[:12]}:{path}")
-        return Loaded(parse(doc, Model), doc)
-    except ModelwardError:
-        return None
+    A commit that carries `.modelward/` or the artifact store could hand the bot its own
+    "cached" metrics; such a change is invalid input, not something to trust.
+    """
+    refuse_tracked(repo, ref, config.artifacts.store)
+
+
+def _committed_store(repo: Path, ref: str) -> str:
+    """`artifacts.store` of modelward.yaml at `ref`, read as plain YAML (no schema).
+
+    For a pull request that changes no model: the file is not validated then, so a value
+    that is not a string is read as the default store, which lies under `.modelward/`.
+    """
+    raw = git.read_blobs(repo, ref, [CONFIG_FILE]).get(CONFIG_FILE)
+    data = load_bytes(raw, CONFIG_FILE).data if raw is not None else None
+    artifacts = data.get("artifacts") if isinstance(data, dict) else None
+    store = artifacts.get("store") if isinstance(artifacts, dict) else None
+    return store if isinstance(store, str) and store else ".modelward"
+
+
+def refuse_tracked(repo: Path, ref: str, store: str) -> None:
+    """InvalidInput when `ref` tracks files under `.modelward/` or the artifact `store`."""
+    folders = [".modelward"]
+    if "://" not in store:
+        folders.append(store.strip("/"))
+    tracked = git.run(repo, "ls-tree", "-r", "--name-only", ref, "--", *folders).split()
+    if tracked:
+        shown = ", ".join(tracked[:3]) + (
+            f" and {len(tracked) - 3} more" if len(tracked) > 3 else ""
+        )
+        raise InvalidInput(
+            [
+                Problem(
+                    tracked[0],
+                    1,
+                    "",
+                    f"caches and artifacts are never read from a commit ({shown}); "
+                    "remove them from git (modelward keeps them out with .modelward/.gitignore)",
+                )
+            ]
+        )
+
+
+def _judge_all(
+    repo: Path,
+    ws: Workspace,
+    rules: Governance,
+    the_plan: Plan,
+    live: list[AffectedModel],
+    approvals: Approvals,
+    today: dt.date,
+) -> list[dict[str, Any]]:
+    """Each affected dataset is checked once and the registry read once, for all models."""
+    from . import registry
+    from .datachecks import check_datasets
+
+    if not live:
+        return []
+    datasets = sorted({ws.models[m.name].record.data.dataset for m in live})
+    checks = check_datasets(ws, datasets)
+    histories = registry.read(repo, models=[m.name for m in live]).models
+    return [
+        _judge(repo, ws, rules, the_plan, m, approvals, today, checks, histories.get(m.name))
+        for m in live
+    ]
 
 
 def _judge(
@@ -175,27 +293,27 @@ def _judge(
     affected: AffectedModel,
     approvals: Approvals,
     today: dt.date,
+    checks_by_dataset: Mapping[str, Any],
+    history: Any,
 ) -> dict[str, Any]:
-    from . import registry
-    from .datachecks import check_datasets
+    from .baseline import base_model, for_candidate, inputs_changed
     from .policy import Candidate, evaluate
     from .training import train
 
     loaded = ws.models[affected.name]
     model = loaded.record
-    checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
+    checks = checks_by_dataset[model.data.dataset]
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
-    history = registry.read(repo, models=[affected.name]).models.get(affected.name)
-    baseline = baseline_for(history, model, rules)
+    baselines = for_candidate(repo, history, model, rules, the_plan.base)
+    baseline = next(iter(baselines.values()), None)
     stage_history = frozenset(
         s
         for s in rules.config.stage_names
         if history is not None and history.was_in_stage(model.version, s)
     )
-    changed_artifact = before is not None and (
-        _training_fields(before.record) != _training_fields(model)
-        or any("data" in r or "expectations" in r for r in affected.reasons)
+    changed_artifact = before is not None and inputs_changed(
+        repo, the_plan.merge_base, the_plan.head, before.record, model
     )
     candidate = Candidate(
         model=loaded,
@@ -219,6 +337,7 @@ def _judge(
         policies=rules.policies,
         waivers=rules.waivers,
         baseline=baseline,
+        baselines=baselines,
         approvals=approvals,
         today=today,
     )
@@ -258,38 +377,3 @@ def _judge(
         "error": None,
         "key": result.key,
     }
-
-
-def _training_fields(model: Model) -> Any:
-    return model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
-
-
-def baseline_for(history: Any, model: Model, rules: Governance) -> Baseline | None:
-    """The registered version in the stage the no_regression rules compare against.
-
-    Its metrics come from the tag's evidence: the baseline is never retrained.
-    """
-    from .policy import Baseline
-
-    if history is None:
-        return None
-    stage = next(
-        (
-            rule.no_regression.against
-            for policy in rules.policies.values()
-            if model.stage in policy.record.applies_to.stages
-            for rule in policy.record.rules
-            if rule.no_regression is not None
-        ),
-        None,
-    )
-    if stage is None:
-        return None
-    version = history.stage_versions().get(stage)
-    if version is None:
-        return None
-    metrics: dict[str, float] = {}
-    for event in history.events:
-        if event.version == version and event.evidence is not None and event.evidence.metrics:
-            metrics = dict(event.evidence.metrics)
-    return Baseline(version=version, stage=stage, metrics=metrics, source="registry")

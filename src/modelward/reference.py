@@ -1,8 +1,8 @@
 """The manifest reference, rendered from the schemas so that it cannot drift.
 
 Every table row comes from a pydantic field of manifest.py: its key (alias), type,
-default and docstring. scripts/gen_reference.py writes the result to
-docs/reference.md and a test checks the file still equals `markdown_reference()`.
+default and docstring. scripts/gen_reference.py writes the result into README.md
+between the reference markers, and a test checks the README still equals `embed()`.
 """
 
 from __future__ import annotations
@@ -63,15 +63,28 @@ _SCALARS: dict[Any, str] = {
 }
 
 
+START = "<!-- reference:start -->"
+END = "<!-- reference:end -->"
+
+
+def embed(readme: str) -> str:
+    """`readme` with the text between the reference markers replaced by the reference."""
+    head, start, rest = readme.partition(START)
+    _, end, tail = rest.partition(END)
+    if not start or not end:
+        raise ValueError(f"README has no {START} ... {END} block")
+    return f"{head}{START}\n{markdown_reference()}{END}{tail}"
+
+
 def markdown_reference() -> str:
-    """The whole reference: one table per record, grouped by file."""
-    out = [HEADER, "", "# Manifest reference", ""]
+    """The whole reference: one table per record, grouped by file (README headings: ###)."""
+    out = [HEADER, ""]
     for title, records in SECTIONS:
-        out += [f"## {title}", ""]
+        out += [f"### {title}", ""]
         for record in records:
             out += _record_section(record)
     out += [
-        "## Metrics",
+        "### Metrics",
         "",
         "scikit-learn scorer names (`sklearn.metrics.get_scorer_names()`); higher is better.",
         "",
@@ -96,7 +109,7 @@ def _record_section(record: type[Record]) -> list[str]:
             )
             + " |"
         )
-    return [f"### {record.__name__}", "", doc, "", *rows, ""]
+    return [f"#### {record.__name__}", "", doc, "", *rows, ""]
 
 
 def _default(info: Any) -> Any:

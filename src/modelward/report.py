@@ -720,7 +720,13 @@ def card_for(root: Path, name: str, metrics_file: Path | None = None) -> str:
         )
     model = ws.models[name].record
     loaded = ws.datasets.get(model.data.dataset)
-    results = read_results(metrics_file) if metrics_file is not None else None
+    if metrics_file is not None:
+        results: dict[str, Any] | None = read_results(metrics_file)
+    else:
+        from .training import cached  # the latest training result in the store, if any
+
+        hit = cached(ws, name)
+        results = hit.to_dict() if hit is not None else None
     return render_card(model, loaded.record if loaded else None, results)
 
 

@@ -26,7 +26,7 @@ from .dataio import DataFile, locate, read_frame
 from .errors import InvalidInput, UsageError
 from .hashing import canonical_hash
 from .manifest import Model
-from .workspace import Loaded, Workspace
+from .workspace import Loaded, Workspace, state_dir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +85,22 @@ def library_versions() -> dict[str, str]:
 
 def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
     """Train model `name` (or return its cached result), store it, return what happened."""
+    state_dir(ws.root)
+    loaded, data, suite, key = _inputs(ws, name)
+    if not force:
+        hit = _from_store(ws, loaded, key)
+        if hit is not None:
+            return hit
+    return _fit_and_store(ws, loaded, data, key, suite, manifest_digest(loaded.record))
+
+
+def cached(ws: Workspace, name: str) -> TrainResult | None:
+    """The stored result for the model as it stands now, without training (None: none yet)."""
+    loaded, _, _, key = _inputs(ws, name)
+    return _from_store(ws, loaded, key)
+
+
+def _inputs(ws: Workspace, name: str) -> tuple[Loaded[Model], DataFile, str, str]:
     loaded = ws.models.get(name)
     if loaded is None:
         folder = ws.root / "models"
@@ -94,26 +110,28 @@ def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
     record = loaded.record
     data = locate(ws, record.data.dataset)
     suite = artifacts.suite_sha256(ws, record.data.dataset)
-    key = artifacts.artifact_key(ws, record, data.sha256, suite)
-    digest = manifest_digest(record)
-    if not force:
-        entry = artifacts.read_entry(ws, key)
-        if entry is not None:
-            try:
-                stored = TrainResult.from_dict(entry.metrics)
-            except TypeError as exc:
-                store = artifacts.open_store(ws)
-                raise artifacts.corrupt(store, key, f"metrics.json is incomplete ({exc})") from None
-            return dataclasses.replace(
-                stored,
-                metrics={m: stored.metrics.get(m) for m in record.evaluation.metrics},
-                model=name,
-                version=record.version,
-                manifest_digest=digest,
-                artifact_path=entry.artifact_path,
-                cached=True,
-            )
-    return _fit_and_store(ws, loaded, data, key, suite, digest)
+    return loaded, data, suite, artifacts.artifact_key(ws, record, data.sha256, suite)
+
+
+def _from_store(ws: Workspace, loaded: Loaded[Model], key: str) -> TrainResult | None:
+    entry = artifacts.read_entry(ws, key)
+    if entry is None:
+        return None
+    record = loaded.record
+    try:
+        stored = TrainResult.from_dict(entry.metrics)
+    except TypeError as exc:
+        store = artifacts.open_store(ws)
+        raise artifacts.corrupt(store, key, f"metrics.json is incomplete ({exc})") from None
+    return dataclasses.replace(
+        stored,
+        metrics={m: stored.metrics.get(m) for m in record.evaluation.metrics},
+        model=record.name,
+        version=record.version,
+        manifest_digest=manifest_digest(record),
+        artifact_path=entry.artifact_path,
+        cached=True,
+    )
 
 
 def train_each(
@@ -162,7 +180,7 @@ def _fit_and_store(
                 doc.problem(
                     ("data", "split"),
                     f"the training split of {data.display} has one class of "
-                    f"{record.data.target!r} only ({y_train.iloc[0]!r}); a classifier needs "
+                    f"{record.data.target!r} only ({first(y_train)!r}); a classifier needs "
                     "at least two (stratify: true keeps both in each part)",
                 )
             ]
@@ -286,7 +304,7 @@ def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
                 doc.problem(
                     ("data", "target"),
                     f"the regression target {target!r} is not numeric in {display} "
-                    f"(type {y.dtype}, e.g. {sample})",
+                    f"(type {dtype_name(y)}, e.g. {sample})",
                 )
             ]
         )
@@ -295,11 +313,23 @@ def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
             [
                 doc.problem(
                     ("data", "target"),
-                    f"the target {target!r} has one class only ({y.iloc[0]!r}) in {display}; "
+                    f"the target {target!r} has one class only ({first(y)!r}) in {display}; "
                     "a classifier needs at least two",
                 )
             ]
         )
+
+
+def first(series: pd.Series) -> Any:
+    """The first value as a plain Python object: `0`, not numpy 2's `np.int64(0)`."""
+    return series.iloc[:1].tolist()[0]
+
+
+def dtype_name(series: pd.Series) -> str:
+    """`str` for text under pandas 2 (object) and 3 (str) alike; else the dtype's name."""
+    from pandas.api.types import is_string_dtype
+
+    return "str" if is_string_dtype(series) else str(series.dtype)
 
 
 def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None:

@@ -27,6 +27,8 @@ from .manifest import (
     Waivers,
     parse,
 )
+from .statedir import STATE_DIR as STATE_DIR
+from .statedir import state_dir as state_dir
 from .yamlio import Document, load_path
 
 R = TypeVar("R", bound=Record)

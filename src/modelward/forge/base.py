@@ -68,6 +68,10 @@ class Forge(Protocol):
         """The machine-readable block of the report made for `head_sha`, if any."""
         ...
 
+    def has_release(self, tag: str) -> bool:
+        """Whether the release named by the tag exists (so a re-run can make a lost one)."""
+        ...
+
     def publish_release(self, tag: str, files: Mapping[str, Path], notes: str) -> Published:
         """Attach artifact, model card and metrics to a release named by the tag."""
         ...

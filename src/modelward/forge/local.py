@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import git
+from ..statedir import state_dir
 from .base import Published, PullRequest, State
 
 TRAILER_RE = re.compile(
@@ -31,10 +32,17 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is no secret
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class LocalForge:
@@ -56,7 +64,7 @@ class LocalForge:
         self.approvers = tuple(approvers)
         self.pr_number = pr_number
         self.report_file = report_file
-        self.home = repo / ".modelward"
+        self.home = state_dir(repo)
 
     def pull_request(self, head_sha: str, base_ref: str) -> PullRequest:
         return PullRequest(
@@ -129,6 +137,9 @@ class LocalForge:
             merge_commit=merge_commit,
             title=body.splitlines()[0] if body else None,
         )
+
+    def has_release(self, tag: str) -> bool:
+        return (self.home / "releases" / tag / "RELEASE.md").is_file()
 
     def publish_release(self, tag: str, files: Mapping[str, Path], notes: str) -> Published:
         folder = self.home / "releases" / tag
