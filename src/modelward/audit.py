@@ -324,7 +324,7 @@ class _RecheckContext:
         if not event.date:
             return "the tag has no date, so waivers cannot be judged"
         today = dt.date.fromisoformat(event.date[:10])
-        history = registry.read(repo).history(event.model)
+        history = registry.read(repo, models=[event.model]).history(event.model)
         index = next(i for i, e in enumerate(history.events) if e.tag == event.tag)
         earlier = ModelHistory(event.model, history.events[:index])
         stage_history = frozenset(

@@ -232,7 +232,7 @@ def _prepare(
     name = affected.name
     loaded = ws.models[name]
     model = loaded.record
-    history = registry.read(repo).models.get(name)
+    history = registry.read(repo, models=[name]).models.get(name)
     result = train(ws, name)
     report_checked = _check_against_report(name, result.metrics, report)
     checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
@@ -367,7 +367,7 @@ def _tag_and_push(
         created: list[str] = []
         names: list[str] = []
         try:
-            reg = registry.read(repo)
+            reg = registry.read(repo, models=[p.evidence["model"] for p in prepared])
             for p in prepared:
                 made, wanted = _create_tags(
                     repo, ws, reg.models.get(p.evidence["model"]), p, after_sha
