@@ -261,6 +261,40 @@ class Candidate:
     def name(self) -> str:
         return self.model.record.name
 
+    @classmethod
+    def from_run(
+        cls,
+        model: Loaded[Model],
+        result: Any,
+        checks: Any,
+        *,
+        history: Any,
+        stages: Sequence[str],
+        base_version: str | None,
+        changed_artifact: bool | None,
+    ) -> Candidate:
+        """A candidate from a training result, a data-check result and registry history
+        (duck-typed, so this module stays free of the engine's imports)."""
+        version = model.record.version
+        return cls(
+            model=model,
+            metrics=result.metrics,
+            slice_metrics=result.slice_metrics,
+            artifact_sha256=result.artifact_sha256,
+            artifact_bytes=result.artifact_bytes,
+            data_checks_passed=checks.success,
+            data_check_failures=tuple(
+                f"{o.type} {o.kwargs.get('column', '')}".strip()
+                for o in checks.expectations
+                if not o.success
+            ),
+            changed_artifact=changed_artifact,
+            base_version=base_version,
+            stage_history=frozenset(
+                s for s in stages if history is not None and history.was_in_stage(version, s)
+            ),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         doc = self.model.doc
         return {

@@ -307,29 +307,17 @@ def _judge(
     before = base_model(repo, the_plan.merge_base, affected.name)
     baselines = for_candidate(repo, history, model, rules, the_plan.base)
     baseline = next(iter(baselines.values()), None)
-    stage_history = frozenset(
-        s
-        for s in rules.config.stage_names
-        if history is not None and history.was_in_stage(model.version, s)
-    )
     changed_artifact = before is not None and inputs_changed(
         repo, the_plan.merge_base, the_plan.head, before.record, model
     )
-    candidate = Candidate(
-        model=loaded,
-        metrics=result.metrics,
-        slice_metrics=result.slice_metrics,
-        artifact_sha256=result.artifact_sha256,
-        artifact_bytes=result.artifact_bytes,
-        data_checks_passed=checks.success,
-        data_check_failures=tuple(
-            f"{o.type} {o.kwargs.get('column', '')}".strip()
-            for o in checks.expectations
-            if not o.success
-        ),
-        changed_artifact=changed_artifact,
+    candidate = Candidate.from_run(
+        loaded,
+        result,
+        checks,
+        history=history,
+        stages=rules.config.stage_names,
         base_version=before.record.version if before else None,
-        stage_history=stage_history,
+        changed_artifact=changed_artifact,
     )
     verdicts = evaluate(
         candidate,

@@ -239,28 +239,16 @@ def _prepare(
     approvals = Approvals(
         author=pr.author if pr else None, approvers=pr.approvers if pr else (), teams={}
     )
-    stage_history = frozenset(
-        s
-        for s in ws.config.stage_names
-        if history is not None and history.was_in_stage(model.version, s)
-    )
-    candidate = Candidate(
-        model=loaded,
-        metrics=result.metrics,
-        slice_metrics=result.slice_metrics,
-        artifact_sha256=result.artifact_sha256,
-        artifact_bytes=result.artifact_bytes,
-        data_checks_passed=checks.success,
-        data_check_failures=tuple(
-            f"{o.type} {o.kwargs.get('column', '')}".strip()
-            for o in checks.expectations
-            if not o.success
-        ),
+    candidate = Candidate.from_run(
+        loaded,
+        result,
+        checks,
+        history=history,
+        stages=ws.config.stage_names,
+        base_version=old.record.version if old else None,
         changed_artifact=_artifact_changed(
             repo, history, old, model, before_sha, after_sha, result
         ),
-        base_version=old.record.version if old else None,
-        stage_history=stage_history,
     )
     baselines = registered(history, model, rules)
     verdicts = evaluate(
