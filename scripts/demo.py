@@ -55,6 +55,11 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(re.sub(old, new, text, count=1, flags=re.M))
 
 
+def open_pr(instance: Path, *args: str, ok: tuple[int, ...] = (0,)) -> int:
+    """`modelward pr` against main in the demo's clone."""
+    return run("pr", "--repo", str(instance), "--base", "main", *args, ok=ok)
+
+
 def make_clone(tmp: Path) -> Path:
     work = tmp / "acme-models"
     work.mkdir()
@@ -101,27 +106,10 @@ def main() -> None:
         run("plan", "--repo", str(instance), "--base", "main")
         print("\nNo approval yet: the report says pending and the exit code blocks the merge.")
         report = Path(tmp) / "report.md"
-        run(
-            "pr",
-            "--repo",
-            str(instance),
-            "--base",
-            "main",
-            "--author",
-            "alice",
-            "--pr-number",
-            "1",
-            "--report",
-            str(report),
-            ok=(1,),
-        )
+        open_pr(instance, "--author", "alice", "--pr-number", "1", "--report", str(report), ok=(1,))
         print("\nbob and dave (owners of churn) approve; alice's own approval would not count.")
-        run(
-            "pr",
-            "--repo",
-            str(instance),
-            "--base",
-            "main",
+        open_pr(
+            instance,
             "--author",
             "alice",
             "--pr-number",
@@ -140,12 +128,8 @@ def main() -> None:
         edit(diabetes, r"^version: 2\.1\.0", "version: 2.2.0")
         edit(diabetes, r"^stage: none", "stage: production")
         git(instance, "commit", "-q", "-am", "Ship diabetes to production")
-        run(
-            "pr",
-            "--repo",
-            str(instance),
-            "--base",
-            "main",
+        open_pr(
+            instance,
             "--author",
             "erin",
             "--pr-number",
