@@ -186,32 +186,12 @@ def render_summary_line(data: Mapping[str, Any]) -> str:
     governance = key(data, "governance")
     summary = key(data, "summary")
     if summary == "fail":
-        failing: list[str] = []
-        total = 0
-        for model in models:
-            n = tally(key(model, "verdicts"))["blocking"] + (key(model, "error") is not None)
-            if n:
-                total += n
-                failing.append(str(key(model, "name")))
-        n = tally(governance)["blocking"]
-        if n:
-            total += n
-            failing.append("governance")
+        total, failing = _where(models, governance, "blocking")
         if not total:
             return "❌ modelward: blocked — see the report"
         return f"❌ modelward: blocked — {_plural(total, 'blocking failure')} in {_names(failing)}"
     if summary == "pending":
-        waiting: list[str] = []
-        total = 0
-        for model in models:
-            n = tally(key(model, "verdicts"))["pending"]
-            if n:
-                total += n
-                waiting.append(str(key(model, "name")))
-        n = tally(governance)["pending"]
-        if n:
-            total += n
-            waiting.append("governance")
+        total, waiting = _where(models, governance, "pending")
         if not total:
             return "⏳ modelward: waiting for approvals"
         return (
@@ -227,6 +207,23 @@ def render_summary_line(data: Mapping[str, Any]) -> str:
         what = _plural(len(models), "model") if models else "no model changes"
         return f"✅ modelward: all checks passed ({what}{extra})"
     raise ValueError(f"summary must be pass, fail or pending, not {summary!r}")
+
+
+def _where(models: Any, governance: Any, kind: str) -> tuple[int, list[str]]:
+    """How many verdicts of `kind` (blocking, pending) there are, and in what."""
+    total, names = 0, []
+    for model in models:
+        n = tally(key(model, "verdicts"))[kind]
+        if kind == "blocking":
+            n += key(model, "error") is not None  # a model that failed to train blocks
+        if n:
+            total += n
+            names.append(str(key(model, "name")))
+    n = tally(governance)[kind]
+    if n:
+        total += n
+        names.append("governance")
+    return total, names
 
 
 def _plural(n: int, word: str) -> str:
