@@ -586,6 +586,15 @@ def render_train_result(result: Any) -> str:
 
 # ---- flow commands (pull request and merge)
 
+FORGE = click.option(
+    "--forge",
+    type=click.Choice(["auto", "local"]),
+    default="auto",
+    show_default=True,
+    help="Where reports go, approvals come from and releases are published; only the local "
+    "forge exists so far, so auto means local.",
+)
+
 
 def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
@@ -597,14 +606,7 @@ def _today() -> dt.date:
     "--base", default=None, help="Base ref of the pull request [default: the default branch]."
 )
 @click.option("--head", default="HEAD", show_default=True, help="Head ref; must be checked out.")
-@click.option(
-    "--forge",
-    type=click.Choice(["auto", "local"]),
-    default="auto",
-    show_default=True,
-    help="Where the report goes and approvals come from; only the local forge exists so far, "
-    "so auto means local.",
-)
+@FORGE
 @click.option("--author", default=None, help="Pull request author (local forge).")
 @click.option(
     "--approved-by",
@@ -657,14 +659,7 @@ def pr(
 @click.option(
     "--after", default="HEAD", show_default=True, help="The merge commit; must be checked out."
 )
-@click.option(
-    "--forge",
-    type=click.Choice(["auto", "local"]),
-    default="auto",
-    show_default=True,
-    help="Where approvals are read and releases published; only the local forge exists so far, "
-    "so auto means local.",
-)
+@FORGE
 @click.option(
     "--push/--no-push", default=True, show_default=True, help="Push the tags to the remote."
 )
