@@ -11,6 +11,7 @@ from typing import Any
 
 from conftest import ROOT
 
+from modelward.manifest import RULE_KINDS
 from modelward.workspace import Workspace, load
 from modelward.yamlio import load_path
 
@@ -349,19 +350,7 @@ def many_models_data(n: int = 30) -> dict[str, Any]:
                 "line": 9 + k,
                 "waiver": None,
             }
-            for k, rule in enumerate(
-                [
-                    "required_card_fields",
-                    "data_checks_pass",
-                    "min_metric",
-                    "no_regression",
-                    "fairness_gap",
-                    "approvals",
-                    "allowed_estimators",
-                    "max_artifact_mb",
-                    "version_bump",
-                ]
-            )
+            for k, rule in enumerate(RULE_KINDS)
         ]
         models.append(
             {

@@ -142,10 +142,6 @@ def is_blocking(verdict: Mapping[str, Any]) -> bool:
     return effective_status(verdict) == "fail" and key(verdict, "enforcement") == "block"
 
 
-def is_warning(verdict: Mapping[str, Any]) -> bool:
-    return effective_status(verdict) == "fail" and key(verdict, "enforcement") != "block"
-
-
 def tally(verdicts: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Counts of blocking failures, warnings, pending, waived and passed verdicts."""
     counts = {"blocking": 0, "warning": 0, "pending": 0, "waived": 0, "pass": 0}

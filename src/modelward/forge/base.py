@@ -45,10 +45,6 @@ class Forge(Protocol):
         """The pull request under review, with its current approvals."""
         ...
 
-    def previous_report(self, pr: PullRequest) -> str | None:
-        """The report this bot posted earlier on the pull request, if any."""
-        ...
-
     def publish_report(
         self,
         pr: PullRequest,

@@ -79,10 +79,6 @@ class LocalForge:
         folder = self.home / "reports"
         return folder / f"{head_sha}.md", folder / f"{head_sha}.json"
 
-    def previous_report(self, pr: PullRequest) -> str | None:
-        md, _ = self._report_paths(pr.head_sha)
-        return md.read_text() if md.is_file() else None
-
     def publish_report(
         self,
         pr: PullRequest,
