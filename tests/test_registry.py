@@ -510,6 +510,45 @@ def test_push_tags_accepts_the_same_content_already_on_the_remote(
     assert set(_remote_tags(repo)) == {"churn#production#1", "churn#production#2"}
 
 
+def test_a_runner_that_lost_the_race_with_the_same_payload_takes_origins_tag_object(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = _clone(repo, tmp_path / "other")
+    c1 = repo.head()
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:00Z")
+    create_tag(other, "churn#production#1", c1, _message())
+    push_tags(other, "origin", ["churn#production#1"])
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:07Z")  # a second runner, later
+    create_tag(repo.path, "churn#production#1", c1, _message())
+    assert git(repo.path, "rev-parse", "churn#production#1") != git(
+        other, "rev-parse", "churn#production#1"
+    )
+
+    push_tags(repo.path, "origin", ["churn#production#1"])
+    fetch_tags(repo.path, "origin")  # a re-run of the promotion fetches first: no conflict
+
+    origin_object = git(repo.origin or Path(), "rev-parse", "churn#production#1")
+    assert git(repo.path, "rev-parse", "churn#production#1") == origin_object
+
+
+def test_fetch_adopts_origins_tag_object_for_an_equal_payload(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = _clone(repo, tmp_path / "other")
+    c1 = repo.head()
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:00Z")
+    create_tag(other, "churn#production#1", c1, _message())
+    push_tags(other, "origin", ["churn#production#1"])
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:07Z")
+    create_tag(repo.path, "churn#production#1", c1, _message())
+
+    fetch_tags(repo.path, "origin")
+
+    assert git(repo.path, "rev-parse", "churn#production#1") == git(
+        other, "rev-parse", "churn#production#1"
+    )
+
+
 def test_push_tags_refuses_a_remote_tag_with_other_content_and_pushes_nothing(
     repo: GitRepo, tmp_path: Path
 ) -> None:

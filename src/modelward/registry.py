@@ -693,6 +693,7 @@ def push_tags(repo: Path, remote: str, names: Sequence[str], *, attempts: int = 
             if theirs is None or mine is None:
                 continue
             _check_same(n, theirs, mine.commit or "", mine.contents, where="on " + remote)
+            _adopt(repo, n, theirs)
             pending.remove(n)  # identical content: nothing to push
         if len(pending) == len(specs) and not remote_tags:
             raise failure  # nothing changed on the remote: the push failed for another reason
@@ -723,19 +724,49 @@ def _remote_tags(repo: Path, remote: str, names: Iterable[str]) -> dict[str, _Ra
     return {t.name.removeprefix(scratch): t for t in found}
 
 
+def _adopt(repo: Path, name: str, theirs: _RawTag) -> None:
+    """Take the remote's tag object for a tag whose payload and target equal ours.
+
+    Two runners that tag the same promotion make equal payloads but different tag
+    objects (the tagger's timestamp differs); the one origin holds is the record.
+    """
+    mine = _local_tag(repo, name)
+    if mine is not None and mine.object != theirs.object:
+        git.run(repo, "update-ref", f"refs/tags/{name}", theirs.object, mine.object)
+
+
 def fetch_tags(repo: Path, remote: str) -> None:
-    """Fetch every tag from `remote`. A local tag that differs from the remote's copy is
-    a TagConflict (tags are never overwritten, neither here nor there)."""
+    """Fetch every tag from `remote`. A local tag that differs from the remote's copy in
+    payload or target is a TagConflict (tags are never overwritten, neither here nor
+    there); one that differs only in its tag object (another runner's timestamp) takes
+    the remote's object."""
+    repo = Path(repo)
     try:
-        git.run(Path(repo), "fetch", remote, "refs/tags/*:refs/tags/*")
+        git.run(repo, "fetch", remote, "refs/tags/*:refs/tags/*")
+        return
     except GitError as exc:
         clobbered = re.findall(r"\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber", exc.stderr)
-        if clobbered:
-            raise TagConflict(
-                f"tags differ between this repository and {remote}: {', '.join(clobbered)}; "
-                "registry tags are never overwritten"
-            ) from None
-        raise
+        if not clobbered:
+            raise
+    theirs_by_name = _remote_tags(repo, remote, clobbered)
+    differ = []
+    for name in clobbered:
+        mine, theirs = _local_tag(repo, name), theirs_by_name.get(name)
+        if (
+            mine is None
+            or theirs is None
+            or theirs.object_type != "tag"
+            or (mine.commit, mine.contents) != (theirs.commit, theirs.contents)
+        ):
+            differ.append(name)
+    if differ:
+        raise TagConflict(
+            f"tags differ between this repository and {remote}: {', '.join(differ)}; "
+            "registry tags are never overwritten"
+        )
+    for name in clobbered:
+        _adopt(repo, name, theirs_by_name[name])
+    git.run(repo, "fetch", remote, "refs/tags/*:refs/tags/*")
 
 
 # ---------------------------------------------------------------- planning
