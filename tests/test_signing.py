@@ -188,6 +188,29 @@ def test_audit_verify_uses_the_allowed_signers_of_the_default_branch(
     assert "churn@v1.3.0: signature: its signature is not from a key" in result.output
 
 
+def test_good_verdicts_are_cached_per_allowed_signers_and_failures_are_not(
+    signed_repo: GitRepo, keys: dict[str, Path]
+) -> None:
+    tag(signed_repo, "churn@v1.3.0", keys["bot"])
+    tag(signed_repo, "churn@v1.4.0", keys["mallory"])
+    policy = signing.policy_at(signed_repo.path, "main")
+    assert policy is not None
+    assert list(signing.verify(signed_repo.path, policy, ["churn@v1.3.0", "churn@v1.4.0"])) == [
+        "churn@v1.4.0"
+    ]
+    cached = list((signed_repo.path / ".modelward/cache/signatures").iterdir())
+    good = signed_repo.git("rev-parse", "churn@v1.3.0")
+    assert [p.read_text() for p in cached] == [f"{good}\n"]
+
+    # main stops allowing the bot's key: the cached verdict does not carry over
+    signed_repo.commit("Rotate the key", {ALLOWED: allowed_line("other", keys["mallory"])})
+    rotated = signing.policy_at(signed_repo.path, "main")
+    assert rotated is not None
+    assert list(signing.verify(signed_repo.path, rotated, ["churn@v1.3.0", "churn@v1.4.0"])) == [
+        "churn@v1.3.0"
+    ]
+
+
 def test_without_signing_configured_unsigned_tags_are_no_finding(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, origin=False)
     tag(repo, "churn@v1.3.0", None)

@@ -12,6 +12,7 @@ is the message before it, and re-running promote compares payloads, not signatur
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import git
 from .errors import GitError, UsageError
+from .statedir import state_dir
 
 if TYPE_CHECKING:  # the registry reads tags without pydantic; only types come from here
     from .manifest import Signing
@@ -103,28 +105,55 @@ def policy_at(repo: Path, ref: str) -> Policy | None:
 
 
 def verify(repo: Path, policy: Policy, tags: Sequence[str]) -> dict[str, str]:
-    """Tag name -> why its signature does not hold, for each of `tags` that fails."""
+    """Tag name -> why its signature does not hold, for each of `tags` that fails.
+
+    A tag object is immutable (its id hashes its message and signature), so a verdict
+    "good" holds for as long as the allowed signers are the same bytes: such verdicts are
+    kept in `.modelward/cache/`, keyed by the allowed signers' sha256, and later runs check
+    only tags they have not seen good. Failures are never cached."""
     tags = list(dict.fromkeys(tags))
     where = f"{policy.signing.allowed_signers} on {policy.ref}"
     if not tags:
         return {}
     if policy.allowed is None:
         return {t: f"cannot be verified: {where} does not exist" for t in tags}
-    with tempfile.TemporaryDirectory(prefix="mw-sig-") as tmp:
-        options, env = _verifier(policy, Path(tmp))
-        good: set[str] = set()
-        for start in range(0, len(tags), BATCH):
-            good |= _verified(repo, options, env, tags[start : start + BATCH])
-    bad = [t for t in tags if t not in good]
-    signed = _signed(repo, bad)
+    objects = _tag_objects(repo, tags)
+    cache = _cache_file(repo, policy)
+    known = set(cache.read_text().split()) if cache.is_file() else set()
+    todo = [t for t in tags if t in objects and objects[t][0] not in known]
+    good = {t for t in tags if t in objects and objects[t][0] in known}
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="mw-sig-") as tmp:
+            options, env = _verifier(policy, Path(tmp))
+            for start in range(0, len(todo), BATCH):
+                good |= _verified(repo, options, env, todo[start : start + BATCH])
+        fresh = {objects[t][0] for t in todo if t in good}
+        if fresh:
+            _write(cache, "".join(f"{oid}\n" for oid in sorted(known | fresh)))
     return {
         t: (
             f"its signature is not from a key {where} allows (or the tag was altered)"
-            if t in signed
+            if objects.get(t, ("", False))[1]
             else f"is not signed; registry.signing requires a signature {where} allows"
         )
-        for t in bad
+        for t in tags
+        if t not in good
     }
+
+
+def _cache_file(repo: Path, policy: Policy) -> Path:
+    assert policy.allowed is not None
+    key = hashlib.sha256(policy.signing.format.encode() + b"\0" + policy.allowed).hexdigest()
+    return state_dir(repo) / "cache" / "signatures" / f"{key}.txt"
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace `path` whole (a reader never sees half a cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 def _verifier(policy: Policy, tmp: Path) -> tuple[list[str], dict[str, str]]:
@@ -168,20 +197,21 @@ def _verified(repo: Path, options: list[str], env: dict[str, str], tags: list[st
     return {line.removeprefix("refs/tags/") for line in printed if line}
 
 
-def _signed(repo: Path, tags: list[str]) -> set[str]:
-    """Which of `tags` carry a signature at all (to say unsigned vs. not allowed)."""
-    if not tags:
-        return set()
+def _tag_objects(repo: Path, tags: list[str]) -> dict[str, tuple[str, bool]]:
+    """Annotated tag name -> (tag object id, carries a signature), in one git call.
+    Lightweight tags are left out: they cannot carry a signature."""
     out = git.run(
         repo,
         "for-each-ref",
-        "--format=%(refname)%00%(objecttype)%00%(contents:signature)%00",
+        "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(contents:signature)%00",
         *(f"refs/tags/{t}" for t in tags),
     )
+    wanted = set(tags)
     parts = out.split("\0")
-    found = set()
-    for i in range(0, len(parts) - 2, 3):
-        ref, otype, signature = parts[i].lstrip("\n"), parts[i + 1], parts[i + 2]
-        if otype == "tag" and signature.strip():
-            found.add(ref.removeprefix("refs/tags/"))
+    found = {}
+    for i in range(0, len(parts) - 3, 4):
+        ref, otype, oid, signature = parts[i].lstrip("\n"), parts[i + 1], parts[i + 2], parts[i + 3]
+        name = ref.removeprefix("refs/tags/")
+        if otype == "tag" and name in wanted:
+            found[name] = (oid, bool(signature.strip()))
     return found
