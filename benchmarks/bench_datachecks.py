@@ -82,6 +82,7 @@ def write_repo(root: Path, rows: int) -> Path:
         "apiVersion: modelward/v1\nkind: Dataset\nname: big\nsource: big.csv\n"
     )
     (folder / "expectations.yaml").write_text(EXPECTATIONS)
+    (root / "modelward.yaml").write_text("apiVersion: modelward/v1\nkind: Config\n")
     return csv
 
 

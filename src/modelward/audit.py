@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import git, registry
+from . import git, registry, signing
 from .errors import UsageError
 from .hashing import file_sha256
 from .registry import Event, ModelHistory
@@ -37,7 +37,7 @@ class Finding:
     model: str
     tag: str
     check: str
-    """artifact | default-branch | payload | policy"""
+    """artifact | default-branch | payload | policy | signature"""
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -242,6 +242,11 @@ def _verify(
                         result.findings.append(Finding(name, event.tag, "policy", message))
     if no_evidence:
         result.skipped.append(f"{no_evidence} tag(s) carry no evidence (written by GTO or by hand)")
+    signed_by = signing.policy_at(repo, ref)  # registry.signing of the default branch
+    if signed_by is not None:
+        owner = {e.tag: name for name, h in histories.items() for e in h.events}
+        for tag, message in signing.verify(repo, signed_by, list(owner)).items():
+            result.findings.append(Finding(owner[tag], tag, "signature", message))
     return result
 
 

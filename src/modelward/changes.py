@@ -12,11 +12,17 @@ is mapped to the models it can alter:
 - `modelward.yaml`           every model at head
 
 Cost grows with the diff, not with the repository: nothing is read for paths that touch
-no model. A changed dataset is mapped to its models by one `git grep -l -F -w` over the
-model manifests at head (git's C code, no Python parse per manifest), and only the few
-candidates it returns are parsed to confirm `data.dataset`. Policies and waivers are few
-and read at both sides with one `git cat-file --batch` each. This module parses raw YAML
-only (no pydantic, pandas or scikit-learn): `modelward validate` judges the schemas.
+no model. A changed dataset is mapped to its models from their PARSED manifests: one
+`git grep -E` over the manifests at head picks those that contain the dataset's name as
+a word or any backslash (a YAML escape can spell a name without writing it), and only
+those are parsed to read `data.dataset` (see `_Planner._models_using` for why that
+filter misses nothing). Policies and waivers are few and read at both sides with one
+`git cat-file --batch` each. This module parses raw YAML only (no pydantic, pandas or
+scikit-learn): `modelward validate` judges the schemas.
+
+A change that brings a symlink where a manifest, dataset or policy must be (see
+`must_not_be_link`) is refused (exit 2): through a link, an edit elsewhere would alter
+them without showing in the diff.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import git
-from .errors import InvalidInput, UsageError
+from .errors import InvalidInput, Problem, UsageError
 from .yamlio import load_bytes
 
 CONFIG_FILE = "modelward.yaml"
@@ -58,6 +64,8 @@ class ChangedFile:
     path: str
     old_path: str | None = None
     similarity: int | None = None
+    mode: str = field(default="", compare=False)
+    """git's file mode at the new side ("100644", "120000" for a symlink; "" when deleted)."""
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -185,13 +193,14 @@ def default_base(repo: Path, head: str = "HEAD") -> str:
 
 
 def diff(repo: Path, old: str, new: str) -> tuple[ChangedFile, ...]:
-    """`git diff --name-status -z -M old new`, parsed."""
+    """`git diff --raw -z -M old new`, parsed (the raw form carries each file's mode)."""
     out = git.run(
         repo,
         "diff",
-        "--name-status",
+        "--raw",
         "-z",
         "-M",
+        "--no-abbrev",
         "--no-color",
         "--no-ext-diff",
         "--no-relative",
@@ -199,24 +208,60 @@ def diff(repo: Path, old: str, new: str) -> tuple[ChangedFile, ...]:
         new,
         "--",
     )
-    return parse_name_status(out)
+    return parse_raw(out)
 
 
-def parse_name_status(out: str) -> tuple[ChangedFile, ...]:
+def parse_raw(out: str) -> tuple[ChangedFile, ...]:
+    """Entries of `git diff --raw -z`: `:OLDMODE NEWMODE OLDSHA NEWSHA STATUS\\0PATH\\0[PATH\\0]`."""
     tokens = out.split("\0")
     files: list[ChangedFile] = []
     i = 0
     while i < len(tokens) and tokens[i]:
-        code = tokens[i]
+        meta = tokens[i].lstrip(":").split()
+        new_mode, code = meta[1], meta[4]
+        mode = "" if set(new_mode) == {"0"} else new_mode
         status = _FILE_STATUS.get(code[0], "modified")
         if code[0] in "RC":
             similarity = int(code[1:]) if code[1:].isdigit() else None
-            files.append(ChangedFile(status, tokens[i + 2], tokens[i + 1], similarity))
+            files.append(ChangedFile(status, tokens[i + 2], tokens[i + 1], similarity, mode))
             i += 3
         else:
-            files.append(ChangedFile(status, tokens[i + 1]))
+            files.append(ChangedFile(status, tokens[i + 1], mode=mode))
             i += 2
     return tuple(files)
+
+
+SYMLINK_MODE = "120000"
+
+
+def must_not_be_link(path: str) -> bool:
+    """Whether a symlink at `path` could alter a model, dataset or policy unseen.
+
+    A link makes a file's content follow another path, so a change there would never
+    show in the diff under the path that matters. modelward.yaml, a model folder or
+    its manifest, anything under data/ and anything under policies/ must be real.
+    """
+    parts = path.split("/")
+    if path == CONFIG_FILE or parts[0] in ("data", "policies"):
+        return True
+    return parts[0] == "models" and (len(parts) <= 2 or (len(parts) == 3 and parts[2] == MANIFEST))
+
+
+def refuse_links(files: Iterable[ChangedFile]) -> None:
+    """InvalidInput (exit 2) naming every symlink a change brings where none may be."""
+    problems = [
+        Problem(f.path, 1, "", LINK_MESSAGE)
+        for f in files
+        if f.mode == SYMLINK_MODE and must_not_be_link(f.path)
+    ]
+    if problems:
+        raise InvalidInput(problems)
+
+
+LINK_MESSAGE = (
+    "is a symbolic link; manifests, datasets and policies must be regular files "
+    "(a change to the link's target would alter them without showing in the diff)"
+)
 
 
 # ---------------------------------------------------------------- the plan
@@ -231,6 +276,7 @@ def plan(repo: Path, base: str, head: str) -> Plan:
     if not mb:
         raise UsageError(f"--base {base!r} and --head {head!r} share no history (no merge base)")
     files = diff(repo, mb, head_sha)
+    refuse_links(files)
     models = _Planner(repo, mb, head_sha, files).run()
     governance = sorted(
         {p for f in files for p in f.paths if p == CONFIG_FILE or p.startswith("policies/")}
@@ -432,10 +478,28 @@ class _Planner:
                     entry.add(reason)
 
     def _models_using(self, datasets: Sequence[str]) -> dict[str, list[str]]:
-        """Models at head whose manifest names each dataset: grep, then parse candidates."""
+        """Models at head whose PARSED manifest names each dataset.
+
+        A text search alone can be fooled (`dataset: "ch\\x75rn"` is churn once parsed),
+        so it only picks the manifests worth parsing, and each is judged by its parsed
+        `data.dataset`. Without escapes, a YAML string's characters are written in the
+        file as they are: quoting, flow style, quoted keys, tags and anchors change what
+        surrounds the name, never the name (an alias repeats a node written, name and
+        all, at its anchor in the same file). So a manifest naming dataset DS either
+        contains DS between non-word characters, or contains a backslash (the only way
+        to write a character as an escape, in double quotes). One `git grep -E` lists
+        both kinds; every one of them is parsed. Manifests that are not UTF-8 text are
+        not read here: they cannot load, so `validate` (and any flow that loads
+        them) refuses them.
+        """
+        word = "[^[:alnum:]_]"
+        patterns = [f"(^|{word}){git.ere_literal(ds)}({word}|$)" for ds in datasets]
+        patterns.append(r"\\")
         candidates = [
             p
-            for p in git.grep_files(self.repo, self.head, datasets, [f"models/*/{MANIFEST}"])
+            for p in git.grep_files(
+                self.repo, self.head, patterns, [f"models/*/{MANIFEST}"], extended=True
+            )
             if is_manifest(p)
         ]
         blobs = git.read_blobs(self.repo, self.head, candidates)

@@ -23,13 +23,23 @@ every change is a pull request that is validated, trained, compared and judged b
 and every promotion is an immutable git tag that auditors can verify from history alone.
 """
 
+
+def _repository(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """--repo names any folder inside the repository; commands get its root."""
+    from .discovery import find_root
+
+    return find_root(value)
+
+
 # Options defined once, so they mean the same on every command.
 REPO = click.option(
     "--repo",
-    type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("."),
     show_default=True,
-    help="The repository checkout to work on.",
+    callback=_repository,
+    help="A folder of the repository to work on (its root is the nearest folder at or "
+    "above it that holds modelward.yaml).",
 )
 
 

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import GitError
+from .errors import GitError, UsageError
 
 NULL_SHA = "0" * 40
 
@@ -27,6 +27,8 @@ def run_bytes(repo: Path, *args: str, input: bytes | None = None, check: bool = 
             ["git", *args], cwd=repo, input=input, capture_output=True, check=False
         )
     except FileNotFoundError:
+        if not Path(repo).is_dir():
+            raise UsageError(f"{repo} does not exist") from None
         raise GitError(args, "git is not installed or not on PATH") from None
     except NotADirectoryError:
         raise GitError(args, f"{repo} is not a directory") from None
@@ -123,13 +125,24 @@ def read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, bytes]:
     return found
 
 
-def grep_files(repo: Path, ref: str, words: Sequence[str], pathspecs: Sequence[str]) -> list[str]:
-    """Paths at `ref` (within `pathspecs`) containing any of `words` as a whole word."""
-    if not words:
+def grep_files(
+    repo: Path,
+    ref: str,
+    patterns: Sequence[str],
+    pathspecs: Sequence[str],
+    *,
+    extended: bool = False,
+) -> list[str]:
+    """Paths at `ref` (within `pathspecs`) with a line matching any of `patterns`.
+
+    Fixed strings matched as whole words by default; `extended=True` takes POSIX
+    extended regular expressions as they are (the caller draws the word boundaries)."""
+    if not patterns:
         return []
-    args = ["grep", "-l", "-z", "-F", "-w", "-I", "--no-color"]
-    for word in words:
-        args += ["-e", word]
+    args = ["grep", "-l", "-z", "-I", "--no-color"]
+    args += ["-E"] if extended else ["-F", "-w"]
+    for pattern in patterns:
+        args += ["-e", pattern]
     args += [ref, "--", *pathspecs]
     proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
     if proc.returncode == 1 and not proc.stderr:  # no match
@@ -138,3 +151,11 @@ def grep_files(repo: Path, ref: str, words: Sequence[str], pathspecs: Sequence[s
         raise GitError(args, proc.stderr.decode("utf-8", "replace"))
     prefix = f"{ref}:"
     return [p.removeprefix(prefix) for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
+
+
+_ERE_SPECIAL = re.compile(r"([.\[\](){}*+?|^$\\])")
+
+
+def ere_literal(text: str) -> str:
+    """`text` as a POSIX extended regular expression that matches exactly it."""
+    return _ERE_SPECIAL.sub(r"\\\1", text)

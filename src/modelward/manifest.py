@@ -546,6 +546,47 @@ class Estimators(Record):
     """Import-path prefixes; checked without importing anything."""
 
 
+class Signing(Record):
+    """Signed registry tags: promote signs each tag, `audit --verify` checks them all.
+
+    A registry tag whose signature the allowed signers do not vouch for (unsigned,
+    signed by another key, or altered) is a finding of `audit --verify`."""
+
+    format: Literal["ssh", "gpg"]
+    """ssh (an SSH key; git's `gpg.format=ssh`) or gpg (an OpenPGP key)."""
+    key: str = Field(min_length=1)
+    """The signing key on the machine that runs promote, never committed: for ssh, the
+    path of the private key (or of the public key of a key held by ssh-agent); for gpg, a
+    key id or fingerprint in the runner's keyring. `~` and `$VARIABLES` are expanded; a
+    relative path is relative to the repository root."""
+    allowed_signers: str
+    """The repository file, under policies/, that says whose signatures count: for ssh,
+    an allowed-signers file (`PRINCIPAL namespaces="git" ssh-ed25519 AAAA...`, one key
+    a line, see ssh-keygen(1)); for gpg, ASCII-armored public keys. `audit --verify`
+    reads it from the default branch; being under policies/, changing it needs the
+    approval of governance.owners."""
+
+    @field_validator("allowed_signers")
+    @classmethod
+    def _governed(cls, value: str) -> str:
+        parts = value.split("/")
+        if len(parts) < 2 or parts[0] != "policies" or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(
+                f"{value!r} must be a file under policies/ (e.g. policies/allowed_signers), "
+                "so that changing who may sign needs governance approval"
+            )
+        if value.endswith((".yaml", ".yml")):
+            raise ValueError(f"{value!r} must not end in .yaml or .yml (that is a policy file)")
+        return value
+
+
+class RegistryConfig(Record):
+    """How registry tags are written."""
+
+    signing: Signing | None = None
+    """Sign registry tags and verify their signatures (off when absent)."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -564,6 +605,8 @@ class Config(Record):
     """Owners of policies/ and modelward.yaml."""
     estimators: Estimators = Estimators()
     """Estimator allow-list."""
+    registry: RegistryConfig = RegistryConfig()
+    """Registry tags: signing."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:

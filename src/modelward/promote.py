@@ -415,7 +415,9 @@ def _create_tags(
     created: list[str] = []
 
     def make(tag: str, target: str, ev: registry.Evidence) -> None:
-        if registry.create_tag(repo, tag, target, registry.format_message(ev)) == "created":
+        message = registry.format_message(ev)
+        sign = ws.config.registry.signing
+        if registry.create_tag(repo, tag, target, message, sign=sign) == "created":
             created.append(tag)
 
     register = registry.register_tag(name, model.version)

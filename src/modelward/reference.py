@@ -35,7 +35,9 @@ from .manifest import (
     NoRegression,
     Policy,
     Record,
+    RegistryConfig,
     Rule,
+    Signing,
     Split,
     Stage,
     Waiver,
@@ -47,7 +49,7 @@ SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
     ("data/NAME/dataset.yaml", (Dataset,)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
-    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators)),
+    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators, RegistryConfig, Signing)),
 )
 HEADER = (
     "<!-- Generated from src/modelward/manifest.py by scripts/gen_reference.py; "

@@ -26,12 +26,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from . import git
+from . import git, signing
 from .errors import GitError, TagConflict, UsageError
+
+if TYPE_CHECKING:
+    from .manifest import Signing
 
 Kind = Literal["register", "deregister", "assign", "unassign"]
 KINDS: tuple[Kind, ...] = ("register", "deregister", "assign", "unassign")
@@ -609,8 +612,10 @@ def semver_key(version: str) -> tuple[Any, ...]:
 # ---------------------------------------------------------------- writing
 
 
-def create_tag(repo: Path, name: str, commit: str, message: str) -> Literal["created", "exists"]:
-    """Create annotated tag `name` at `commit`, idempotently.
+def create_tag(
+    repo: Path, name: str, commit: str, message: str, *, sign: Signing | None = None
+) -> Literal["created", "exists"]:
+    """Create annotated tag `name` at `commit`, idempotently; signed with `sign` if given.
 
     An existing tag with the identical message and target is "exists"; one with another
     message or target raises TagConflict. Tags are never moved or overwritten.
@@ -628,11 +633,12 @@ def create_tag(repo: Path, name: str, commit: str, message: str) -> Literal["cre
         try:
             git.run(
                 repo,
+                *signing.git_options(sign, repo),
                 "tag",
                 "--annotate",
                 "--cleanup=verbatim",
                 "--file=-",
-                "--no-sign",
+                signing.sign_flag(sign),
                 name,
                 target,
                 input=message.encode("utf-8"),
@@ -659,7 +665,7 @@ def _check_same(name: str, existing: _RawTag, target: str, message: str, where: 
             f"tag {name} exists {where} at commit {(existing.commit or '?')[:12]}, "
             f"not {target[:12]}; registry tags are never moved"
         )
-    if existing.contents != message:
+    if signing.unsigned(existing.contents) != signing.unsigned(message):
         raise TagConflict(
             f"tag {name} exists {where} with a different payload; registry tags are never "
             "rewritten (bump the version or use the next counter)"

@@ -65,11 +65,15 @@ class Workspace:
         return self.root / "data" / name
 
     def data_path(self, dataset: Dataset) -> Path:
-        """The dataset file, resolved and checked to lie inside the repository."""
-        return resolve_inside(self.root, self.dataset_dir(dataset.name) / dataset.source)
+        """The dataset file, resolved and checked to lie inside the repository, no link."""
+        path = self.dataset_dir(dataset.name) / dataset.source
+        refuse_links(self.root, path)
+        return resolve_inside(self.root, path)
 
     def expectations_path(self, dataset: Dataset) -> Path:
-        return resolve_inside(self.root, self.dataset_dir(dataset.name) / dataset.expectations)
+        path = self.dataset_dir(dataset.name) / dataset.expectations
+        refuse_links(self.root, path)
+        return resolve_inside(self.root, path)
 
     def policies_for(self, model: str, stage: str) -> list[Loaded[Policy]]:
         return [
@@ -98,6 +102,33 @@ def resolve_inside(root: Path, path: Path) -> Path:
     if real != real_root and real_root not in real.parents:
         raise OutsideRepository(path, "resolves outside the repository")
     return real
+
+
+class SymlinkRefused(OutsideRepository):
+    """A manifest, dataset or policy reached through a symbolic link (exit 2).
+
+    Through a link, a file's content follows another path, so an edit there would alter
+    a model, its data or a rule without showing in the diff that `plan` judges."""
+
+    def __init__(self, path: Path, link: str) -> None:
+        super().__init__(
+            path,
+            f"goes through a symbolic link ({link}); manifests, datasets and policies "
+            "must be regular files",
+        )
+
+
+def refuse_links(root: Path, path: Path) -> None:
+    """SymlinkRefused when `path`, or a folder between `root` and it, is a symlink."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return  # not under root: resolve_inside refuses it
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise SymlinkRefused(path, rel(root, current))
 
 
 def rel(root: Path, path: Path) -> str:
@@ -134,9 +165,12 @@ def load(root: Path, *, only_models: Iterable[str] | None = None) -> Workspace:
         if loaded_ds is not None:
             ws.datasets[path.parent.name] = loaded_ds
     policy_dir = root / "policies"
-    if policy_dir.is_dir():
+    if policy_dir.is_symlink():
+        refused = SymlinkRefused(policy_dir, "policies")
+        problems.append(Problem("policies", 1, "", f"the folder {refused.reason}"))
+    elif policy_dir.is_dir():
         for path in sorted(policy_dir.iterdir()):
-            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            if path.suffix not in (".yaml", ".yml") or not (path.is_file() or path.is_symlink()):
                 continue
             if path.stem == "waivers":
                 ws.waivers = _load_one(root, path, Waivers, problems)
@@ -153,7 +187,7 @@ def load(root: Path, *, only_models: Iterable[str] | None = None) -> Workspace:
 
 def _load_config(root: Path, problems: list[Problem]) -> tuple[Config, Document | None]:
     path = root / CONFIG_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Config.default(), None
     loaded = _load_one(root, path, Config, problems)
     if loaded is None:
@@ -169,7 +203,7 @@ def _manifests(folder: Path, filename: str, problems: list[Problem], root: Path)
         if not sub.is_dir() or sub.name.startswith("."):
             continue
         path = sub / filename
-        if path.is_file():
+        if path.is_file() or path.is_symlink():
             found.append(path)
         elif not any(sub.iterdir()):
             continue
@@ -181,6 +215,7 @@ def _manifests(folder: Path, filename: str, problems: list[Problem], root: Path)
 def _load_one(root: Path, path: Path, schema: type[R], problems: list[Problem]) -> Loaded[R] | None:
     display = rel(root, path)
     try:
+        refuse_links(root, path)
         resolve_inside(root, path)
     except OutsideRepository as exc:
         problems.append(Problem(display, 1, "", f"the file {exc.reason}"))
