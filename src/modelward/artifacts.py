@@ -35,9 +35,10 @@ from .workspace import OutsideRepository, Workspace, resolve_inside
 MODEL_FILE = "model.joblib"
 METRICS_FILE = "metrics.json"
 PROFILE_FILE = "profile.json"
-# Bump when modelward changes the pipeline it builds from the same manifest
-# (preprocessing, defaults), so old entries stop matching.
-PIPELINE_VERSION = 1
+# Bump when modelward changes what it builds or stores from the same manifest
+# (preprocessing, defaults, the profile), so old entries stop matching.
+PIPELINE_VERSION = 2
+"""2: the stored profile has a 101-point quantile sketch (evaluation.PROFILE_FORMAT 2)."""
 KEY_FIELDS = frozenset({"task", "data", "model", "evaluation"})
 
 
