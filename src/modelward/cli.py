@@ -711,3 +711,64 @@ def render_promotions(data: dict[str, Any]) -> str:
     if len(lines) == 1:
         lines.append("  no model changed its version or stage")
     return "\n".join(lines)
+
+
+@main.command("drift")
+@click.argument("model", required=False)
+@REPO
+@click.option(
+    "--data",
+    default=None,
+    help="New data: a CSV/parquet file or an fsspec URI [default: the model's monitoring.source].",
+)
+@click.option(
+    "--against",
+    default=None,
+    help="Reference: a stage of modelward.yaml, or 'head' for the manifest as committed "
+    "[default: the version in the model's furthest stage].",
+)
+@click.option(
+    "--all", "all_models", is_flag=True, help="Check every model that has a monitoring.source."
+)
+@FORMAT("text", "json", "markdown")
+def drift_command(
+    model: str | None, repo: Path, data: str | None, against: str | None, all_models: bool, fmt: str
+) -> None:
+    """Test new data for drift (and decay, when it has labels) against the registered model.
+
+    Exit 0: no drift; 1: the dataset drifted or the model decayed; 2: invalid input.
+    """
+    from . import monitoring
+    from .errors import UsageError
+    from .workspace import load
+
+    _set_format(fmt)
+    if all_models == (model is not None):
+        raise UsageError("name one MODEL, or give --all")
+    if all_models and data is not None:
+        raise UsageError("--data names one model's data; --all reads each monitoring.source")
+    ws = load(repo)
+    if all_models:
+        results = [
+            monitoring.check_source(ws, n, against=against) for n in monitoring.monitored(ws)
+        ]
+    elif data is not None:
+        assert model is not None
+        results = [monitoring.check(ws, model, data, against=against)]
+    else:
+        assert model is not None
+        results = [monitoring.check_source(ws, model, against=against)]
+    _print_drift(results, fmt)
+    click.get_current_context().exit(1 if any(r.report.failed for r in results) else 0)
+
+
+def _print_drift(results: Sequence[Any], fmt: str) -> None:
+    from .drift_render import render_markdown, render_text
+
+    if fmt == "json":
+        payload = [r.to_dict() for r in results]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    elif fmt == "markdown":
+        click.echo(render_markdown(results), nl=False)
+    else:
+        click.echo(render_text(results) if results else "no model has a monitoring.source")

@@ -23,6 +23,7 @@ from .manifest import (
     Card,
     Config,
     Dataset,
+    DatasetMonitoring,
     DataSpec,
     Estimator,
     Estimators,
@@ -32,9 +33,11 @@ from .manifest import (
     Governance,
     Metric,
     Model,
+    Monitoring,
     NoRegression,
     Policy,
     Record,
+    RepoMonitoring,
     Rule,
     Split,
     Stage,
@@ -43,11 +46,14 @@ from .manifest import (
 )
 
 SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
-    ("models/NAME/model.yaml", (Model, Card, DataSpec, Features, Split, Estimator, Evaluation)),
-    ("data/NAME/dataset.yaml", (Dataset,)),
+    (
+        "models/NAME/model.yaml",
+        (Model, Card, DataSpec, Features, Split, Estimator, Evaluation, Monitoring),
+    ),
+    ("data/NAME/dataset.yaml", (Dataset, DatasetMonitoring)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
-    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators)),
+    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators, RepoMonitoring)),
 )
 HEADER = (
     "<!-- Generated from src/modelward/manifest.py by scripts/gen_reference.py; "
