@@ -758,16 +758,17 @@ def drift_command(
     else:
         assert model is not None
         results = [monitoring.check_source(ws, model, against=against)]
-    _print_drift(results, fmt)
+    _print_drift(results, fmt, many=all_models)
     click.get_current_context().exit(1 if any(r.report.failed for r in results) else 0)
 
 
-def _print_drift(results: Sequence[Any], fmt: str) -> None:
+def _print_drift(results: Sequence[Any], fmt: str, *, many: bool) -> None:
+    """JSON: one object for one model, a list for --all."""
     from .drift_render import render_markdown, render_text
 
     if fmt == "json":
         payload = [r.to_dict() for r in results]
-        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+        click.echo(json.dumps(payload if many else payload[0], indent=2))
     elif fmt == "markdown":
         click.echo(render_markdown(results), nl=False)
     else:
