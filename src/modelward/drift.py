@@ -586,11 +586,11 @@ def _number_label(x: float) -> str:
 
 
 def _edge_labels(edges: Sequence[float] | np.ndarray) -> list[str]:
-    """Labels of the histogram cells: <e0, e0-e1, ..., >ek."""
-    labels = [f"<{_number_label(float(edges[0]))}"]
+    """Labels of the histogram cells: under e0, e0 to e1, ..., over ek."""
+    labels = [f"under {_number_label(float(edges[0]))}"]
     for a, b in itertools.pairwise(edges):
-        labels.append(f"{_number_label(float(a))}-{_number_label(float(b))}")
-    labels.append(f">{_number_label(float(edges[-1]))}")
+        labels.append(f"{_number_label(float(a))} to {_number_label(float(b))}")
+    labels.append(f"over {_number_label(float(edges[-1]))}")
     return labels
 
 

@@ -111,7 +111,7 @@ def _markdown_one(result: DriftResult) -> str:
         "",
     ]
     if report.decay is not None:
-        out += [f"**{text(decay_line(report.decay))}**", ""]
+        out += [f"**{text(decay_line(report.decay).replace(' -> ', ' → '))}**", ""]
     out += [
         "| feature | type | test | score | threshold | status | PSI | nulls (ref → cur) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -136,9 +136,8 @@ def _markdown_one(result: DriftResult) -> str:
 
 
 def _label(value: str) -> str:
-    """A quoted Mermaid axis label (no quotes, brackets or line breaks inside)."""
-    clean = " ".join(value.replace('"', "'").replace("[", "(").replace("]", ")").split())
-    return json.dumps(clean[:24])
+    """A quoted Mermaid axis label: no quotes, brackets, markup or line breaks inside."""
+    return json.dumps(_clean(value)[:24], ensure_ascii=False)
 
 
 def chart(f: FeatureDrift) -> str:
@@ -159,7 +158,7 @@ def chart(f: FeatureDrift) -> str:
         [
             "```mermaid",
             "xychart-beta",
-            f"    title {json.dumps(_clean(title))}",
+            f"    title {json.dumps(_clean(title), ensure_ascii=False)}",
             f"    x-axis [{', '.join(_label(k) for k in labels)}]",
             f'    y-axis "share (%)" 0 --> {max(1, int(top) + 1)}',
             f"    bar [{', '.join(f'{v:g}' for v in r)}]",
@@ -169,5 +168,9 @@ def chart(f: FeatureDrift) -> str:
     )
 
 
+_UNSAFE = str.maketrans({'"': "'", "`": "'", "[": "(", "]": ")", "<": "‹", ">": "›", "&": "+"})
+
+
 def _clean(value: str) -> str:
-    return " ".join(value.replace('"', "'").replace("`", "'").split())
+    """Text for inside a Mermaid block: nothing that could end it or render as markup."""
+    return " ".join(value.translate(_UNSAFE).split())
