@@ -773,3 +773,58 @@ def _print_drift(results: Sequence[Any], fmt: str, *, many: bool) -> None:
         click.echo(render_markdown(results), nl=False)
     else:
         click.echo(render_text(results) if results else "no model has a monitoring.source")
+
+
+@main.command()
+@click.argument("model")
+@REPO
+@click.option(
+    "--data",
+    default=None,
+    help="The new snapshot: a CSV/parquet file or an fsspec URI "
+    "[default: the newest match of the model's monitoring.source].",
+)
+@click.option(
+    "--against",
+    default=None,
+    help="Reference for the drift report: a stage, or 'head' [default: the furthest stage].",
+)
+@click.option(
+    "--forge",
+    type=click.Choice(["auto", "local", "github"]),
+    default="auto",
+    show_default=True,
+    help="Where the pull request is opened; auto means local until the GitHub forge is set up.",
+)
+@FORMAT("text", "json")
+def retrain(
+    model: str, repo: Path, data: str | None, against: str | None, forge: str, fmt: str
+) -> None:
+    """Open (or update) the one retraining pull request of MODEL on new data.
+
+    It branches modelward/retrain/MODEL from the default branch, puts the snapshot in
+    place, updates the pin, bumps the minor version, and carries the drift report.
+    """
+    from . import monitoring
+    from . import retrain as flow
+    from .errors import UsageError
+    from .forge.local import LocalForge
+    from .workspace import load
+
+    _set_format(fmt)
+    if forge == "github":
+        raise UsageError("the GitHub forge is not available for retrain yet; use --forge local")
+    if data is None:
+        ws = load(repo)
+        spec = monitoring.source_of(ws, model) if model in ws.models else None
+        if spec is None:
+            raise UsageError(f"give --data: model {model!r} has no monitoring.source")
+        data = monitoring.read_source(ws, spec).location
+    outcome = flow.run(repo, model, data, forge=LocalForge(repo), against=against)
+    if fmt == "json":
+        click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
+        return
+    click.echo(f"{outcome.action}: {outcome.message}")
+    if outcome.body:
+        click.echo("")
+        click.echo(outcome.body, nl=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import glob
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -63,7 +63,9 @@ class NewData:
     sha256: str
     location: str
     """An fsspec URI, or the file's path."""
-    frame: pd.DataFrame
+    frame: pd.DataFrame = field(repr=False)
+    raw: bytes = field(default=b"", repr=False)
+    """The file's bytes (what a retraining pull request commits)."""
 
     @property
     def is_uri(self) -> bool:
@@ -286,7 +288,7 @@ def _parse(display: str, raw: bytes, location: str) -> NewData:
             frame = pd.read_csv(io.BytesIO(raw))
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(display, f"cannot read {fmt}: {exc}") from None
-    return NewData(display, bytes_sha256(raw), location, frame)
+    return NewData(display, bytes_sha256(raw), location, frame, raw)
 
 
 # ---------------------------------------------------------------- the comparison
