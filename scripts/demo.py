@@ -173,5 +173,33 @@ def main() -> None:
     print("\ndemo finished")
 
 
+def drift_story(instance: Path, tmp: Path, *, number: int = 7, pr_number: int = 3) -> None:
+    """Drift on a "next quarter" snapshot (exit 1, the moved features named), `retrain`
+    opening its branch (a second run makes none), and `pr` judging that branch.
+
+    Call it once churn has a registered version (after the promotion step)."""
+    step(f"{number}. A quarter later: prices rose and the contract mix moved")
+    snapshot = tmp / "churn-next-quarter.csv"
+    generator = ROOT / "data" / "churn" / "generate.py"
+    subprocess.run(
+        [sys.executable, str(generator), "--next-quarter", str(snapshot)], check=True, env=ENV
+    )
+    run("drift", "churn", "--repo", str(instance), "--data", str(snapshot), ok=(1,))
+
+    step(f"{number + 1}. The bot proposes retraining churn on it, as an ordinary pull request")
+    run("retrain", "churn", "--repo", str(instance), "--data", str(snapshot))
+    print("\nThe same data again: the open pull request already carries it, nothing new.")
+    run("retrain", "churn", "--repo", str(instance), "--data", str(snapshot))
+    branch = "modelward/retrain/churn"
+    print(git(instance, "log", "--oneline", "-1", branch))
+
+    step(f"{number + 2}. `pr` judges the retraining branch like any other change")
+    git(instance, "checkout", "-q", branch)
+    run("validate", "--repo", str(instance))
+    print("\nThe bot is the author and never approves: the owners' approval is pending.")
+    open_pr(instance, "--author", "modelward[bot]", "--pr-number", str(pr_number), ok=(1,))
+    git(instance, "checkout", "-q", "main")
+
+
 if __name__ == "__main__":
     main()

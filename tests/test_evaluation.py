@@ -79,38 +79,45 @@ def test_missing_slice_values_get_their_own_null_group() -> None:
     ]
 
 
-def test_a_numeric_profile_has_quantiles_moments_and_a_twelve_cell_histogram() -> None:
+def test_a_numeric_profile_has_a_101_point_sketch_moments_and_a_quantile_histogram() -> None:
     series = pd.Series([*range(101), None, None], dtype="float64")
     prof = evaluation.numeric_profile(series)
     assert prof["type"] == "numeric"
     assert prof["n"] == 101
+    assert prof["n_distinct"] == 101
     assert prof["null_share"] == pytest.approx(2 / 103)
-    assert prof["quantiles"] == {
-        "0": 0.0,
-        "0.01": 1.0,
-        "0.05": 5.0,
-        "0.25": 25.0,
-        "0.5": 50.0,
-        "0.75": 75.0,
-        "0.95": 95.0,
-        "0.99": 99.0,
-        "1": 100.0,
-    }
+    assert len(prof["quantiles"]) == 101
+    assert prof["quantiles"]["0"] == 0.0
+    assert prof["quantiles"]["0.01"] == 1.0
+    assert prof["quantiles"]["0.37"] == 37.0
+    assert prof["quantiles"]["1"] == 100.0
     assert prof["mean"] == 50.0
     assert prof["std"] == pytest.approx(np.std(np.arange(101), ddof=1))
+    assert "frequencies" not in prof  # more than 50 distinct values: the sketch only
     hist = prof["histogram"]
-    assert hist["edges"] == pytest.approx(list(np.linspace(1.0, 99.0, 11)))
-    # one value below the 1st percentile (0), one above the 99th (100); the ten inner
-    # bins agree with numpy's [a, b) ... [a, b] convention
-    inner = np.arange(1.0, 100.0)
-    assert hist["counts"] == [1, *np.histogram(inner, bins=hist["edges"])[0].tolist(), 1]
-    assert hist["counts"][1] == 10
+    assert hist["edges"] == pytest.approx(list(np.arange(0.0, 101.0, 5.0)))
+    # nothing lies outside the reference's own range; the inner bins agree with numpy's
+    # [a, b) ... [a, b] convention
+    values = np.arange(101.0)
+    assert hist["counts"] == [0, *np.histogram(values, bins=hist["edges"])[0].tolist(), 0]
     assert sum(hist["counts"]) == 101
 
 
-def test_a_constant_column_puts_every_value_in_one_bin() -> None:
+def test_histogram_cells_below_and_above_the_edges_count_new_values() -> None:
+    edges = np.array([0.0, 5.0, 10.0])
+    values = np.sort(np.array([-1.0, 0.0, 4.9, 5.0, 10.0, 10.0, 11.0, 12.0]))
+    assert evaluation.bin_counts(values, edges) == [1, 2, 3, 2]
+
+
+def test_a_low_cardinality_numeric_feature_keeps_its_exact_value_shares() -> None:
+    prof = evaluation.numeric_profile(pd.Series([0, 0, 1, 1, 1, 2, 2.5, 2.5]))
+    assert prof["n_distinct"] == 4
+    assert prof["frequencies"] == {"0": 0.25, "1": 0.375, "2": 0.125, "2.5": 0.25}
+
+
+def test_a_constant_column_puts_every_value_in_one_closed_bin() -> None:
     prof = evaluation.numeric_profile(pd.Series([3.0] * 10))
-    assert prof["histogram"]["counts"] == [0] * 10 + [10, 0]
+    assert prof["histogram"] == {"edges": [3.0, 3.0], "counts": [0, 10, 0]}
     assert prof["std"] == 0.0
 
 
@@ -130,6 +137,7 @@ def test_a_categorical_profile_keeps_the_top_50_and_folds_the_rest_into_other() 
 def test_the_profile_types_columns_like_the_preprocessing_does() -> None:
     frame = pd.DataFrame({"n": [1, 2], "s": ["a", "b"], "b": [True, False]})
     prof = evaluation.profile(frame)
+    assert prof["format"] == evaluation.PROFILE_FORMAT
     assert prof["n_rows"] == 2
     assert {k: v["type"] for k, v in prof["features"].items()} == {
         "n": "numeric",

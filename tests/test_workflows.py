@@ -38,3 +38,17 @@ def test_least_privilege_and_no_pull_request_target(path: Path) -> None:
         assert "timeout-minutes" in job
         for step in job["steps"]:
             assert "${{" not in step.get("run", ""), "event text reaches scripts through env"
+
+
+def test_the_drift_workflow_is_scheduled_and_only_its_retrain_job_may_write() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/modelward-drift.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert workflow["concurrency"]["group"] == "modelward-drift"
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert jobs["drift"]["permissions"] == {"contents": "read"}
+    assert jobs["retrain"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    runs = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
+    assert any("modelward drift --all" in run for run in runs)
+    assert any('modelward retrain "$MODEL"' in run for run in runs)

@@ -35,9 +35,10 @@ from .workspace import OutsideRepository, Workspace, resolve_inside
 MODEL_FILE = "model.joblib"
 METRICS_FILE = "metrics.json"
 PROFILE_FILE = "profile.json"
-# Bump when modelward changes the pipeline it builds from the same manifest
-# (preprocessing, defaults), so old entries stop matching.
-PIPELINE_VERSION = 1
+# Bump when modelward changes what it builds or stores from the same manifest
+# (preprocessing, defaults, the profile), so old entries stop matching.
+PIPELINE_VERSION = 2
+"""2: the stored profile has a 101-point quantile sketch (evaluation.PROFILE_FORMAT 2)."""
 KEY_FIELDS = frozenset({"task", "data", "model", "evaluation"})
 
 
@@ -309,3 +310,40 @@ def export_entry(ws: Workspace, key: str, out: Path, metrics: dict[str, Any]) ->
         atomic_write(out / METRICS_FILE, json_bytes(metrics))
     except OSError as exc:
         raise ArtifactError(f"cannot write to {out}: {exc}") from None
+
+
+def read_location(ws: Workspace, location: str) -> bytes | None:
+    """The bytes at a location a registry tag recorded (a path inside the repository or a
+    store URL), or None when nothing is there."""
+    if "://" in location:
+        folder, _, name = location.rpartition("/")
+        root, _, key = folder.rpartition("/")
+        return FsspecStore(root).read(key, name)
+    try:
+        path = resolve_inside(ws.root, ws.root / location)
+    except OutsideRepository:
+        raise ArtifactError(f"{location!r} resolves outside the repository") from None
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ArtifactError(f"cannot read {location}: {exc}") from None
+
+
+def load_located(ws: Workspace, location: str, sha256: str) -> Any:
+    """Verify the artifact a registry tag points at against its sha256, then unpickle it."""
+    data = read_location(ws, location)
+    if data is None:
+        raise ArtifactError(
+            f"artifact not found: {location}; restore the artifact store "
+            f"({ws.config.artifacts.store}) or compare with --against head"
+        )
+    actual = bytes_sha256(data)
+    if actual != sha256:
+        raise ArtifactError(
+            f"{location} has sha256 {actual}, the registry recorded {sha256}; refusing to load it"
+        )
+    import joblib
+
+    return joblib.load(io.BytesIO(data))

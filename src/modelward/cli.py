@@ -721,3 +721,120 @@ def render_promotions(data: dict[str, Any]) -> str:
     if len(lines) == 1:
         lines.append("  no model changed its version or stage")
     return "\n".join(lines)
+
+
+@main.command("drift")
+@click.argument("model", required=False)
+@REPO
+@click.option(
+    "--data",
+    default=None,
+    help="New data: a CSV/parquet file or an fsspec URI [default: the model's monitoring.source].",
+)
+@click.option(
+    "--against",
+    default=None,
+    help="Reference: a stage of modelward.yaml, or 'head' for the manifest as committed "
+    "[default: the version in the model's furthest stage].",
+)
+@click.option(
+    "--all", "all_models", is_flag=True, help="Check every model that has a monitoring.source."
+)
+@FORMAT("text", "json", "markdown")
+def drift_command(
+    model: str | None, repo: Path, data: str | None, against: str | None, all_models: bool, fmt: str
+) -> None:
+    """Test new data for drift (and decay, when it has labels) against the registered model.
+
+    Exit 0: no drift; 1: the dataset drifted or the model decayed; 2: invalid input.
+    """
+    from . import monitoring
+    from .errors import UsageError
+    from .workspace import load
+
+    _set_format(fmt)
+    if all_models == (model is not None):
+        raise UsageError("name one MODEL, or give --all")
+    if all_models and data is not None:
+        raise UsageError("--data names one model's data; --all reads each monitoring.source")
+    ws = load(repo)
+    if all_models:
+        results = [
+            monitoring.check_source(ws, n, against=against) for n in monitoring.monitored(ws)
+        ]
+    elif data is not None:
+        assert model is not None
+        results = [monitoring.check(ws, model, data, against=against)]
+    else:
+        assert model is not None
+        results = [monitoring.check_source(ws, model, against=against)]
+    _print_drift(results, fmt, many=all_models)
+    click.get_current_context().exit(1 if any(r.report.failed for r in results) else 0)
+
+
+def _print_drift(results: Sequence[Any], fmt: str, *, many: bool) -> None:
+    """JSON: one object for one model, a list for --all."""
+    from .drift_render import render_markdown, render_text
+
+    if fmt == "json":
+        payload = [r.to_dict() for r in results]
+        click.echo(json.dumps(payload if many else payload[0], indent=2))
+    elif fmt == "markdown":
+        click.echo(render_markdown(results), nl=False)
+    else:
+        click.echo(render_text(results) if results else "no model has a monitoring.source")
+
+
+@main.command()
+@click.argument("model")
+@REPO
+@click.option(
+    "--data",
+    default=None,
+    help="The new snapshot: a CSV/parquet file or an fsspec URI "
+    "[default: the newest match of the model's monitoring.source].",
+)
+@click.option(
+    "--against",
+    default=None,
+    help="Reference for the drift report: a stage, or 'head' [default: the furthest stage].",
+)
+@click.option(
+    "--forge",
+    type=click.Choice(["auto", "local", "github"]),
+    default="auto",
+    show_default=True,
+    help="Where the pull request is opened; auto means local until the GitHub forge is set up.",
+)
+@FORMAT("text", "json")
+def retrain(
+    model: str, repo: Path, data: str | None, against: str | None, forge: str, fmt: str
+) -> None:
+    """Open (or update) the one retraining pull request of MODEL on new data.
+
+    It branches modelward/retrain/MODEL from the default branch, puts the snapshot in
+    place, updates the pin, bumps the minor version, and carries the drift report.
+    """
+    from . import monitoring
+    from . import retrain as flow
+    from .errors import UsageError
+    from .forge.local import LocalForge
+    from .workspace import load
+
+    _set_format(fmt)
+    if forge == "github":
+        raise UsageError("the GitHub forge is not available for retrain yet; use --forge local")
+    if data is None:
+        ws = load(repo)
+        spec = monitoring.source_of(ws, model) if model in ws.models else None
+        if spec is None:
+            raise UsageError(f"give --data: model {model!r} has no monitoring.source")
+        data = monitoring.read_source(ws, spec).location
+    outcome = flow.run(repo, model, data, forge=LocalForge(repo), against=against)
+    if fmt == "json":
+        click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
+        return
+    click.echo(f"{outcome.action}: {outcome.message}")
+    if outcome.body:
+        click.echo("")
+        click.echo(outcome.body, nl=False)

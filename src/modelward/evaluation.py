@@ -20,9 +20,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
-HISTOGRAM_BINS = 10
+PROFILE_FORMAT = 2
+"""2: a 101-point quantile sketch, histogram edges at reference quantiles, exact value
+shares of low-cardinality numeric features. 1 (no `format` key): 9 quantiles, 10 bins."""
+QUANTILES = tuple(i / 100 for i in range(101))
+HISTOGRAM_STEP = 5
+"""Histogram edges are the reference quantiles 0, 5, 10, ..., 100 % (duplicates merged)."""
 TOP_CATEGORIES = 50
+"""Categories kept by name; numeric features with at most this many distinct values
+also keep their exact value shares."""
 NULL_SLICE = "null"
 
 
@@ -150,16 +156,24 @@ def is_numeric(series: pd.Series) -> bool:
     return bool(is_numeric_dtype(series) and not is_bool_dtype(series))
 
 
+def quantile_key(q: float) -> str:
+    """The JSON key of a quantile probability: `0`, `0.01`, ..., `0.5`, ..., `1`."""
+    return f"{q:g}"
+
+
 def profile(frame: pd.DataFrame) -> dict[str, Any]:
     """Per feature: its distribution in the training rows, for later drift checks.
 
-    numeric: quantiles, mean, std, null share and a histogram whose `edges` are 11
-    evenly spaced points from the 1st to the 99th percentile; `counts` has 12 cells:
-    (-inf, e0), [e0, e1), ..., [e8, e9), [e9, e10], (e10, inf).
+    numeric: a 101-point quantile sketch (0, 1, ..., 100 %), mean, std, distinct count,
+    null share, and a histogram whose `edges` are the reference quantiles at 0, 5, ...,
+    100 % (duplicates merged); `counts` has len(edges) + 1 cells: (-inf, e0), [e0, e1),
+    ..., [e_k-1, e_k] (the last inner bin is closed), (e_k, inf). A feature with at
+    most 50 distinct values also keeps the exact share of each value (`frequencies`).
     categorical: the shares of the 50 most frequent values among non-null rows
     (ties broken by value), the share of all `other` values, and the null share.
     """
     return {
+        "format": PROFILE_FORMAT,
         "n_rows": len(frame),
         "features": {
             str(column): (
@@ -176,27 +190,54 @@ def numeric_profile(series: pd.Series) -> dict[str, Any]:
     import numpy as np
 
     n = len(series)
-    values = series.dropna().to_numpy(dtype=float)
+    values = np.sort(series.dropna().to_numpy(dtype=float))
     out: dict[str, Any] = {
         "type": "numeric",
         "n": int(values.size),
         "null_share": (n - values.size) / n if n else 0.0,
     }
     if values.size == 0:
-        return {**out, "quantiles": None, "mean": None, "std": None, "histogram": None}
-    qs = np.quantile(values, QUANTILES)
-    edges = np.linspace(qs[1], qs[-2], HISTOGRAM_BINS + 1)
-    inner = values[(values >= edges[0]) & (values <= edges[-1])]
-    bins = np.bincount(np.searchsorted(edges[1:-1], inner, side="right"), minlength=HISTOGRAM_BINS)
-    counts = [int((values < edges[0]).sum()), *(int(c) for c in bins)]
-    counts.append(int((values > edges[-1]).sum()))
+        return {
+            **out,
+            "n_distinct": 0,
+            "quantiles": None,
+            "mean": None,
+            "std": None,
+            "histogram": None,
+        }
+    qs = np.quantile(values, QUANTILES, method="linear")
+    edges = np.unique(qs[::HISTOGRAM_STEP])
+    if edges.size == 1:  # a constant column: one closed bin [v, v]
+        edges = np.repeat(edges, 2)
+    distinct, counts_of = np.unique(values, return_counts=True)
+    out["n_distinct"] = int(distinct.size)
+    if distinct.size <= TOP_CATEGORIES:
+        out["frequencies"] = {
+            value_key(float(v)): int(c) / values.size
+            for v, c in zip(distinct, counts_of, strict=True)
+        }
     return {
         **out,
-        "quantiles": {f"{q:g}": _number(v) for q, v in zip(QUANTILES, qs, strict=True)},
+        "quantiles": {quantile_key(q): _number(v) for q, v in zip(QUANTILES, qs, strict=True)},
         "mean": _number(values.mean()),
         "std": _number(values.std(ddof=1)) if values.size > 1 else None,
-        "histogram": {"edges": [float(e) for e in edges], "counts": counts},
+        "histogram": {"edges": [float(e) for e in edges], "counts": bin_counts(values, edges)},
     }
+
+
+def value_key(value: float) -> str:
+    """The JSON key of a numeric value: `3` for 3.0, `2.5` for 2.5 (float() reads it back)."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def bin_counts(sorted_values: Any, edges: Any) -> list[int]:
+    """Counts of (-inf, e0), [e0, e1), ..., [e_k-1, e_k], (e_k, inf) in sorted values."""
+    import numpy as np
+
+    cuts = np.searchsorted(sorted_values, edges, side="left")
+    last = int(np.searchsorted(sorted_values, edges[-1], side="right"))
+    bounds = [0, *(int(c) for c in cuts[:-1]), last, int(sorted_values.size)]
+    return [int(c) for c in np.diff(bounds)]
 
 
 def categorical_profile(series: pd.Series) -> dict[str, Any]:

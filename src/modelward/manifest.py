@@ -241,6 +241,61 @@ class Evaluation(Record):
     """Columns whose values get metrics of their own (fairness, segments)."""
 
 
+def _source(value: str | None) -> str | None:
+    """A monitoring source: a URI, or a path or glob relative to the repository root."""
+    if value is None or "://" in value:
+        return value
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", value):
+        raise ValueError(f"{value!r} is an absolute path; give a path inside the repository")
+    if ".." in re.split(r"[\\/]", value):
+        raise ValueError(f"{value!r} leaves the repository ('..' is not allowed)")
+    return value
+
+
+class Thresholds(Record):
+    """Drift and decay thresholds; unset fields inherit (model, then modelward.yaml, then
+    the defaults shown in docs/drift.md, which follow Evidently's)."""
+
+    threshold: float | None = Field(None, gt=0)
+    """Distance above which a feature drifted (Wasserstein normed, Jensen-Shannon); 0.1."""
+    p_value: float | None = Field(None, gt=0, lt=1)
+    """Significance of the KS and chi-square tests (references of 1,000 rows or fewer); 0.05."""
+    drift_share: float | None = Field(None, gt=0, le=1)
+    """The dataset drifted when this share of its features drifted; 0.5."""
+    min_sample: int | None = Field(None, ge=1)
+    """Fewest non-null current values a feature is tested on; 200."""
+    max_drop: float | None = Field(None, ge=0)
+    """Largest drop of the primary metric on labelled new data that is not decay; 0.05."""
+
+
+class Monitoring(Thresholds):
+    """A model's drift monitoring: where new data appears, and its own thresholds."""
+
+    source: str | None = None
+    """New data for `modelward drift --all`: a file or glob relative to the repository
+    root (the last match in name order), or an fsspec URI."""
+
+    check_source = field_validator("source")(_source)
+
+
+class DatasetMonitoring(Record):
+    """Where new data of a dataset appears (models without their own source use it)."""
+
+    source: str | None = None
+    """A file or glob relative to the repository root, or an fsspec URI."""
+
+    check_source = field_validator("source")(_source)
+
+
+class RepoMonitoring(Thresholds):
+    """Repository-wide drift thresholds and the retraining pull-request cap."""
+
+    max_open_prs: int = Field(5, ge=0)
+    """Most retraining pull requests open at once; `modelward retrain` proposes no more."""
+
+
 class Model(Record):
     """models/NAME/model.yaml: one model, the single source of truth for it."""
 
@@ -269,6 +324,8 @@ class Model(Record):
     """Estimator and preprocessing."""
     evaluation: Evaluation
     """Metrics and slices."""
+    monitoring: Monitoring = Monitoring()
+    """Drift monitoring of new data (`modelward drift`, `modelward retrain`)."""
 
     check_name = field_validator("name")(_name)
 
@@ -308,6 +365,8 @@ class Dataset(Record):
     """Pin of the file's content; checked before the data is used."""
     expectations: str = "expectations.yaml"
     """Great Expectations file relative to this folder."""
+    monitoring: DatasetMonitoring = DatasetMonitoring()
+    """Where new data of this dataset appears, for drift checks."""
 
     check_name = field_validator("name")(_name)
 
@@ -607,6 +666,8 @@ class Config(Record):
     """Estimator allow-list."""
     registry: RegistryConfig = RegistryConfig()
     """Registry tags: signing."""
+    monitoring: RepoMonitoring = RepoMonitoring()
+    """Drift thresholds for every model, and the retraining pull-request cap."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:

@@ -23,6 +23,7 @@ from .manifest import (
     Card,
     Config,
     Dataset,
+    DatasetMonitoring,
     DataSpec,
     Estimator,
     Estimators,
@@ -32,10 +33,12 @@ from .manifest import (
     Governance,
     Metric,
     Model,
+    Monitoring,
     NoRegression,
     Policy,
     Record,
     RegistryConfig,
+    RepoMonitoring,
     Rule,
     Signing,
     Split,
@@ -45,11 +48,17 @@ from .manifest import (
 )
 
 SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
-    ("models/NAME/model.yaml", (Model, Card, DataSpec, Features, Split, Estimator, Evaluation)),
-    ("data/NAME/dataset.yaml", (Dataset,)),
+    (
+        "models/NAME/model.yaml",
+        (Model, Card, DataSpec, Features, Split, Estimator, Evaluation, Monitoring),
+    ),
+    ("data/NAME/dataset.yaml", (Dataset, DatasetMonitoring)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
-    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators, RegistryConfig, Signing)),
+    (
+        "modelward.yaml",
+        (Config, Stage, Artifacts, Governance, Estimators, RegistryConfig, Signing, RepoMonitoring),
+    ),
 )
 HEADER = (
     "<!-- Generated from src/modelward/manifest.py by scripts/gen_reference.py; "

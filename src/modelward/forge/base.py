@@ -75,3 +75,47 @@ class Forge(Protocol):
     def comment(self, pr: PullRequest, markdown: str) -> Published:
         """A one-off comment (the promotion summary on the merged pull request)."""
         ...
+
+    def retrain_requests(self) -> list[RetrainRequest]:
+        """Every retraining pull request the bot opened, open, merged or closed."""
+        ...
+
+    def propose(self, proposal: Proposal) -> Published:
+        """Open the retraining pull request for `proposal.branch` (already committed
+        locally), or update the open one in place: push, body, labels."""
+        ...
+
+
+RetrainState = Literal["open", "merged", "closed"]
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    """A retraining pull request the bot opened (found by its label and hidden marker)."""
+
+    branch: str
+    state: RetrainState
+    """closed means closed without merging: "not this data"."""
+    model: str
+    reference: str
+    """The version the data was compared with."""
+    fingerprint: str
+    """sha256 of the new data."""
+    head_sha: str | None = None
+    number: int | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What `modelward retrain` asks the forge to open (or update in place)."""
+
+    model: str
+    branch: str
+    base_ref: str
+    head_sha: str
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    reference: str
+    fingerprint: str

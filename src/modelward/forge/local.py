@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import git
 from ..statedir import state_dir
-from .base import Published, PullRequest, State
+from .base import Proposal, Published, PullRequest, RetrainRequest, RetrainState, State
 
 TRAILER_RE = re.compile(
     r"^Approved-by:\s*@?([A-Za-z0-9][A-Za-z0-9-]*)\s*(?:<[^>]*>)?\s*$", re.M | re.I
@@ -153,3 +153,87 @@ class LocalForge:
         path = self.home / "comments" / f"{key}.md"
         write_atomic(path, markdown.encode())
         return Published("comment", str(path))
+
+    # ------------------------------------------------------------ retraining proposals
+    # One record per model under .modelward/retrain/: the proposal that is current and
+    # the fingerprints of earlier ones that were closed without merging. The branch is
+    # the pull request: it is open while the branch exists, merged once its head is on
+    # the base branch, closed when it was deleted unmerged.
+
+    def _retrain_record(self, model: str) -> tuple[Path, dict[str, object]]:
+        path = self.home / "retrain" / f"{model}.json"
+        if not path.is_file():
+            return path, {}
+        loaded = json.loads(path.read_text())
+        return path, loaded if isinstance(loaded, dict) else {}
+
+    def _state(self, current: Mapping[str, object]) -> RetrainState:
+        branch, head, base = (str(current.get(k, "")) for k in ("branch", "head", "base_ref"))
+        base_sha = git.run(
+            self.repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False
+        ).strip()
+        if head and base_sha and git.is_ancestor(self.repo, head, base_sha):
+            return "merged"
+        exists = git.run(
+            self.repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False
+        )
+        return "open" if exists.strip() else "closed"
+
+    def retrain_requests(self) -> list[RetrainRequest]:
+        """Reading also settles the record: a proposal whose branch was deleted unmerged
+        joins the rejected ones, a merged one is done; either way the model has none open."""
+        out: list[RetrainRequest] = []
+        folder = self.home / "retrain"
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            _, record = self._retrain_record(path.stem)
+            current = record.get("current")
+            rejected = list(record.get("rejected", []) or [])  # type: ignore[call-overload]
+            if isinstance(current, dict):
+                state = self._state(current)
+                out.append(_request(current, state))
+                if state != "open":
+                    if state == "closed":
+                        rejected.append(current)
+                    self._save_record(path, None, rejected)
+            out.extend(_request(old, "closed") for old in rejected if old is not current)
+        return out
+
+    def _save_record(self, path: Path, current: object, rejected: list[object]) -> None:
+        data = {"current": current, "rejected": rejected}
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True).encode())
+
+    def propose(self, proposal: Proposal) -> Published:
+        path, record = self._retrain_record(proposal.model)
+        rejected = list(record.get("rejected", []) or [])  # type: ignore[call-overload]
+        current = record.get("current")
+        updated = isinstance(current, dict) and current.get("branch") == proposal.branch
+        entry = {
+            "model": proposal.model,
+            "branch": proposal.branch,
+            "base_ref": proposal.base_ref,
+            "head": proposal.head_sha,
+            "reference": proposal.reference,
+            "fingerprint": proposal.fingerprint,
+            "title": proposal.title,
+            "labels": list(proposal.labels),
+        }
+        self._save_record(path, entry, rejected)
+        body = path.with_suffix(".md")
+        write_atomic(body, f"# {proposal.title}\n\n{proposal.body}".encode())
+        return Published(
+            "pull-request",
+            str(body),
+            {"branch": proposal.branch, "action": "updated" if updated else "opened"},
+        )
+
+
+def _request(entry: object, state: RetrainState) -> RetrainRequest:
+    data = entry if isinstance(entry, dict) else {}
+    return RetrainRequest(
+        branch=str(data.get("branch", "")),
+        state=state,
+        model=str(data.get("model", "")),
+        reference=str(data.get("reference", "")),
+        fingerprint=str(data.get("fingerprint", "")),
+        head_sha=str(data.get("head")) if data.get("head") else None,
+    )
