@@ -182,6 +182,7 @@ def test_the_version_bump_and_pin_edit_keep_comments_and_layout() -> None:
 
 
 def test_the_github_forge_is_refused_until_it_exists(tmp_path: Path) -> None:
+    (tmp_path / "modelward.yaml").write_text("apiVersion: modelward/v1\nkind: Config\n")
     result = cli(
         "retrain", "churn", "--repo", tmp_path, "--data", tmp_path / "x.csv", "--forge", "github"
     )
