@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from .errors import InvalidInput, ModelwardError, Problem
+from .expectations import parse_suite
 from .manifest import (
     BUILTIN_STAGES,
     METRICS_BY_TASK,
@@ -272,14 +273,39 @@ def _unknown_of(what: str, value: str, known: Iterable[str], where: str) -> str:
 
 def _check_dataset(ws: Workspace, ds: Loaded[Dataset], problems: list[Problem]) -> list[str] | None:
     record = ds.record
+    columns = _dataset_columns(ws, ds, problems)
     try:
         expectations = ws.expectations_path(record)
         if not expectations.is_file():
             problems.append(
                 ds.doc.problem(("expectations",), f"file not found: {rel(ws.root, expectations)}")
             )
+        else:
+            _check_expectations(ws, ds, expectations, columns, problems)
     except OutsideRepository as exc:
         problems.append(ds.doc.problem(("expectations",), f"{record.expectations!r} {exc.reason}"))
+    return columns
+
+
+def _check_expectations(
+    ws: Workspace,
+    ds: Loaded[Dataset],
+    path: Path,
+    columns: list[str] | None,
+    problems: list[Problem],
+) -> None:
+    """Types, kwargs and columns of the expectations file, as datachecks will read it."""
+    try:
+        doc = load_path(path, rel(ws.root.resolve(), path))
+        parse_suite(doc, ds.record.name, columns)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+
+
+def _dataset_columns(
+    ws: Workspace, ds: Loaded[Dataset], problems: list[Problem]
+) -> list[str] | None:
+    record = ds.record
     if record.is_remote:
         return None
     try:
