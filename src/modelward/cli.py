@@ -458,6 +458,8 @@ def render_audit_text(report: Any) -> str:
 
 
 def render_audit_markdown(report: Any) -> str:
+    from . import markup as md
+
     out = ["# Registry audit", ""]
     if not report.histories:
         out += ["No registry tags.", ""]
@@ -476,16 +478,18 @@ def render_audit_markdown(report: Any) -> str:
         ]
         for e in details:
             ev = e.evidence
-            out.append(
-                f"- `{e.tag}`" + (f" ([PR #{ev.pr_number}]({ev.pr_url}))" if ev.pr_url else "")
-            )
+            link = f" (PR #{ev.pr_number}: {md.code(ev.pr_url)})" if ev.pr_url else ""
+            out.append(f"- {md.code(e.tag)}{link}")
             for v in ev.verdicts:
-                out.append(f"  - {v.policy} / {v.rule}: **{v.outcome}** {v.message}".rstrip())
+                out.append(md.text(f"  - {v.policy} / {v.rule}: {v.outcome} {v.message}".rstrip()))
             for w in ev.waivers:
                 who = ", ".join(w.approved_by) or "?"
                 out.append(
-                    f"  - waiver {w.policy} / {w.rule} (approved by {who}, "
-                    f"expires {w.expires or 'never'}): {w.reason}"
+                    "  - "
+                    + md.text(
+                        f"waiver {w.policy} / {w.rule} (approved by {who}, "
+                        f"expires {w.expires or 'never'}): {w.reason}"
+                    )
                 )
         if details:
             out.append("")
@@ -494,7 +498,9 @@ def render_audit_markdown(report: Any) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    from . import markup
+
+    return str(markup.cell(text))
 
 
 def _verification_lines(v: Any, *, markdown: bool) -> list[str]:
@@ -508,7 +514,12 @@ def _verification_lines(v: Any, *, markdown: bool) -> list[str]:
     )
     out = [head, "", summary] if markdown else [f"{head}: {summary}"]
     bullet = "- " if markdown else "  "
-    out += [f"{bullet}{f.tag}: {f.check}: {f.message}" for f in v.findings]
+    if markdown:
+        from . import markup as md
+
+        out += [f"{bullet}{md.text(f'{f.tag}: {f.check}: {f.message}')}" for f in v.findings]
+    else:
+        out += [f"{bullet}{f.tag}: {f.check}: {f.message}" for f in v.findings]
     out += [f"{bullet}not checked: {s}" for s in v.skipped]
     return out
 

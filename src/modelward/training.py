@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import platform
 import time
 import warnings
@@ -351,62 +350,73 @@ def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None
 
 
 def make_estimator(ws: Workspace, loaded: Loaded[Model]) -> Any:
-    """Import the allow-listed estimator, check it fits the task, check and set its params."""
+    """Import the allow-listed estimator (nested ones too), check its task and params."""
+    import re
+
     from sklearn.base import BaseEstimator, is_classifier, is_regressor
     from sklearn.utils._param_validation import InvalidParameterError
+
+    from . import estimators
 
     record, doc = loaded.record, loaded.doc
     path = record.model.estimator
     where = ("model", "estimator")
-    prefixes = ws.config.estimators.allow
-    if not any(path.startswith(p) for p in prefixes):
-        raise InvalidInput(
-            [
-                doc.problem(
-                    where,
-                    f"{path!r} is not allowed; estimators must start with "
-                    f"{', '.join(prefixes)} (modelward.yaml estimators.allow)",
-                )
-            ]
-        )
-    module_name, _, attr = path.rpartition(".")
+    spec_problems = list(
+        estimators.check(path, record.model.params, ws.config.estimators.allow, ("model",))
+    )
+    if spec_problems:
+        raise InvalidInput([doc.problem(loc, message) for loc, message in spec_problems])
     try:
-        cls = getattr(importlib.import_module(module_name), attr)
+        cls = estimators.load_class(path)
     except (ImportError, AttributeError) as exc:
         raise InvalidInput([doc.problem(where, f"cannot import {path!r}: {exc}")]) from None
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
         raise InvalidInput([doc.problem(where, f"{path!r} is not a scikit-learn estimator class")])
     label = cls.__name__
-    probe = cls()
-    kind_ok = is_classifier(probe) if record.task == "classification" else is_regressor(probe)
+    seed = record.data.split.seed
+    try:
+        params = estimators.build_params(record.model.params, seed)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        raise InvalidInput([doc.problem(("model", "params"), f"cannot build: {exc}")]) from None
+    try:
+        known = sorted(cls().get_params(deep=False))
+    except TypeError:
+        import inspect
+
+        known = sorted(n for n in inspect.signature(cls).parameters if n not in ("self",))
+    problems = []
+    for name in params:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            problems.append(
+                doc.problem(("model", "params", name), f"unknown parameter of {label}; {hint}")
+            )
+    if problems:
+        raise InvalidInput(problems)
+    if "random_state" in known and "random_state" not in params:
+        params["random_state"] = seed
+    try:
+        estimator = cls(**params)
+    except TypeError as exc:
+        raise InvalidInput([doc.problem(("model", "params"), f"{label}: {exc}")]) from None
+    validate = getattr(estimator, "_validate_params", None)
+    if callable(validate):
+        try:
+            validate()
+        except InvalidParameterError as exc:
+            named = re.match(r"The '(\w+)' parameter", str(exc))
+            loc = ("model", "params", named.group(1)) if named else ("model", "params")
+            raise InvalidInput([doc.problem(loc, str(exc))]) from None
+    kind_ok = (
+        is_classifier(estimator) if record.task == "classification" else is_regressor(estimator)
+    )
     if not kind_ok:
         want = "classifier" if record.task == "classification" else "regressor"
         raise InvalidInput(
             [doc.problem(where, f"{label} is not a {want}, but the task is {record.task}")]
         )
-
-    known = sorted(probe.get_params(deep=False))
-    params = dict(record.model.params)
-    problems = []
-    for name, value in params.items():
-        loc = ("model", "params", name)
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-            problems.append(doc.problem(loc, f"unknown parameter of {label}; {hint}"))
-            continue
-        single = cls().set_params(**{name: value})
-        validate = getattr(single, "_validate_params", None)
-        if callable(validate):
-            try:
-                validate()
-            except InvalidParameterError as exc:
-                problems.append(doc.problem(loc, str(exc)))
-    if problems:
-        raise InvalidInput(problems)
-    if "random_state" in known and "random_state" not in params:
-        params["random_state"] = record.data.split.seed
-    return cls(**params)
+    return estimator
 
 
 def build_pipeline(preprocess: str, X: pd.DataFrame, estimator: Any) -> Any:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from . import estimators
 from .errors import InvalidInput, ModelwardError, Problem
 from .expectations import parse_suite
 from .manifest import (
@@ -353,16 +354,20 @@ def _check_model(
         out.append(
             doc.problem(("stage",), _unknown_stage(m.stage, (*BUILTIN_STAGES, *config.stage_names)))
         )
-    prefixes = config.estimators.allow
-    if config_ok and not any(m.model.estimator.startswith(p) for p in prefixes):
-        allowed = ", ".join(prefixes)
-        out.append(
-            doc.problem(
-                ("model", "estimator"),
-                f"{m.model.estimator!r} is not allowed; estimators must start with "
-                f"{allowed} (modelward.yaml estimators.allow)",
-            )
+    if config_ok:
+        spec = list(
+            estimators.check(m.model.estimator, m.model.params, config.estimators.allow, ("model",))
         )
+        out.extend(doc.problem(loc, message) for loc, message in spec)
+        kind = estimators.kind_of(m.model.estimator, m.model.params)
+        want = "classifier" if m.task == "classification" else "regressor"
+        if kind is not None and kind != want and not spec:
+            out.append(
+                doc.problem(
+                    ("model", "estimator"),
+                    f"{m.model.estimator.rsplit('.', 1)[-1]} is a {kind}, but the task is {m.task}",
+                )
+            )
     known = METRICS_BY_TASK[m.task]
     for i, metric in enumerate(m.evaluation.metrics):
         if metric not in known:
