@@ -478,10 +478,13 @@ def render_audit_markdown(report: Any) -> str:
         ]
         for e in details:
             ev = e.evidence
-            link = f" (PR #{ev.pr_number}: {md.code(ev.pr_url)})" if ev.pr_url else ""
+            link = f" ({md.link(f'PR #{ev.pr_number}', ev.pr_url)})" if ev.pr_url else ""
             out.append(f"- {md.code(e.tag)}{link}")
             for v in ev.verdicts:
-                out.append(md.text(f"  - {v.policy} / {v.rule}: {v.outcome} {v.message}".rstrip()))
+                out.append(
+                    f"  - {md.text(f'{v.policy} / {v.rule}:')} **{md.text(v.outcome)}** "
+                    f"{md.text(v.message)}".rstrip()
+                )
             for w in ev.waivers:
                 who = ", ".join(w.approved_by) or "?"
                 out.append(

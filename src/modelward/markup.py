@@ -25,7 +25,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-MENTION_RE = re.compile(r"@(?=[A-Za-z0-9])")
+MENTION_RE = re.compile(r"(?<![\w.+-])@(?=[A-Za-z0-9])")
 ZWJ = "\u200d"
 """Zero-width joiner: `@\u200dalice` reads as @alice and notifies nobody."""
 
@@ -43,6 +43,17 @@ def _clip(value: str, most: int | None) -> str:
     if most is None or len(value) <= most:
         return value
     return value[: max(most - 1, 1)] + "…"
+
+
+SAFE_URL_RE = re.compile(r"^https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+$")
+
+
+def link(label: Any, url: Any) -> Markup:
+    """A Markdown link when `url` is a plain https URL; else the label and the URL as code."""
+    target = _raw(url)
+    if SAFE_URL_RE.match(target) and "](" not in target and ")" not in target:
+        return Markup(f"[{text(label)}]({target})")
+    return Markup(f"{text(label)} {code(target)}")
 
 
 def no_mentions(text: str) -> str:
