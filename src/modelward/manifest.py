@@ -546,6 +546,13 @@ class Estimators(Record):
     """Import-path prefixes; checked without importing anything."""
 
 
+class Training(Record):
+    """Limits of training runs (read from the base branch when judging a pull request)."""
+
+    timeout_minutes: float = Field(30, gt=0, le=24 * 60)
+    """Wall-clock limit of one model's fit; past it the run stops with exit 1."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -564,6 +571,8 @@ class Config(Record):
     """Owners of policies/ and modelward.yaml."""
     estimators: Estimators = Estimators()
     """Estimator allow-list."""
+    training: Training = Training()
+    """Training limits."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:

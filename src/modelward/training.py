@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, artifacts
 from .dataio import DataFile, locate, read_frame
-from .errors import InvalidInput, UsageError
+from .errors import CheckFailed, InvalidInput, UsageError
 from .hashing import canonical_hash
 from .manifest import Model
 from .workspace import Loaded, Workspace, state_dir
@@ -82,15 +82,34 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
-    """Train model `name` (or return its cached result), store it, return what happened."""
+class TrainingTimeout(CheckFailed):
+    """A fit ran past modelward.yaml's training.timeout_minutes (exit 1)."""
+
+    def __init__(self, model: str, minutes: float) -> None:
+        self.model, self.minutes = model, minutes
+        super().__init__(
+            f"training {model} was stopped after {minutes:g} minutes "
+            "(modelward.yaml training.timeout_minutes); nothing was stored. "
+            "Make the model cheaper to fit (fewer iterations or estimators)"
+        )
+
+
+def train(
+    ws: Workspace, name: str, *, force: bool = False, timeout_minutes: float | None = None
+) -> TrainResult:
+    """Train model `name` (or return its cached result), store it, return what happened.
+
+    The fit runs in a child process that is killed after `timeout_minutes` (default:
+    the workspace's training.timeout_minutes; `pr` passes the base branch's).
+    """
     state_dir(ws.root)
     loaded, data, suite, key = _inputs(ws, name)
     if not force:
         hit = _from_store(ws, loaded, key)
         if hit is not None:
             return hit
-    return _fit_and_store(ws, loaded, data, key, suite, manifest_digest(loaded.record))
+    limit = timeout_minutes if timeout_minutes is not None else ws.config.training.timeout_minutes
+    return _fit_and_store(ws, loaded, data, key, suite, manifest_digest(loaded.record), limit)
 
 
 def cached(ws: Workspace, name: str) -> TrainResult | None:
@@ -157,7 +176,13 @@ def train_each(
 
 
 def _fit_and_store(
-    ws: Workspace, loaded: Loaded[Model], data: DataFile, key: str, suite: str, digest: str
+    ws: Workspace,
+    loaded: Loaded[Model],
+    data: DataFile,
+    key: str,
+    suite: str,
+    digest: str,
+    timeout_minutes: float = 30,
 ) -> TrainResult:
     from . import evaluation
 
@@ -189,7 +214,7 @@ def _fit_and_store(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         try:
-            pipeline.fit(X_train, y_train)
+            pipeline = fit_within(pipeline, X_train, y_train, timeout_minutes, record.name)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(
                 [
@@ -244,6 +269,61 @@ def _fit_and_store(
     )
     artifacts.write_entry(store, key, model_bytes, training_profile, outcome.to_dict())
     return outcome
+
+
+def fit_within(pipeline: Any, X: Any, y: Any, minutes: float, model: str) -> Any:
+    """Fit in a child process and return the fitted pipeline; kill the child past `minutes`.
+
+    A thread cannot be stopped, so the fit runs in a forked process (the data and the
+    pipeline are inherited, not copied) and only the fitted pipeline comes back,
+    pickled. The same seeds give the same model as an in-process fit.
+    """
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_fit_child, args=(pipeline, X, y, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(minutes * 60):
+            raise TrainingTimeout(model, minutes)
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            child.join()
+            raise CheckFailed(
+                f"training {model} stopped: its process ended with code {child.exitcode} "
+                "(out of memory?)"
+            ) from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receiver.close()
+    if status == "error":
+        raise payload
+    return payload
+
+
+def _fit_child(pipeline: Any, X: Any, y: Any, sender: Any) -> None:
+    import pickle
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        try:
+            pipeline.fit(X, y)
+            message: tuple[str, Any] = ("ok", pipeline)
+        except (ValueError, TypeError) as exc:
+            message = ("error", type(exc)(str(exc)))
+        except Exception as exc:  # anything else is re-raised in the parent as a bug
+            message = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
+    try:
+        sender.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        sender.send(("error", RuntimeError(f"the fitted model cannot be pickled: {exc}")))
+    sender.close()
 
 
 def _missing(col: str, columns: list[str], display: str) -> str:
