@@ -104,7 +104,10 @@ def validate(repo: Path, fmt: str) -> None:
     from .workspace import inventory, load
 
     _set_format(fmt)
-    summary = inventory(load(repo))
+    ws = load(repo)
+    for warning in ws.warnings:
+        click.echo(str(warning), err=True)
+    summary = inventory(ws)
     if fmt == "json":
         click.echo(json.dumps({"valid": True, **summary}, indent=2))
         return

@@ -36,6 +36,8 @@ SEMVER_RE = re.compile(
 )
 IMPORT_PATH_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
+"""File names manifests may give: nothing a shell, a Markdown table or a code span reads."""
 
 # scikit-learn scorer names (sklearn.metrics.get_scorer_names()), kept here so that
 # validation never imports scikit-learn; a test checks they still exist.
@@ -329,6 +331,11 @@ class Dataset(Record):
             raise ValueError(f"{value!r} leaves the dataset folder ('..' is not allowed)")
         if not value.strip():
             raise ValueError("must not be empty")
+        if not SAFE_PATH_RE.match(value):
+            raise ValueError(
+                f"{_short(value)} is not a safe file name: use letters, digits, '.', '_', '-' "
+                "and '/' (no spaces, quotes, backticks or other shell and Markdown characters)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -448,6 +455,8 @@ class AppliesTo(Record):
     """Stages of modelward.yaml; the policy judges models moving into or within them."""
     models: list[str] = ["*"]
     """Glob patterns of model names."""
+    tasks: list[Literal["classification", "regression"]] = ["classification", "regression"]
+    """Tasks of the models it judges; a classification-only rule (roc_auc) needs [classification]."""
 
 
 class Policy(Record):
