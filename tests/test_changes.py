@@ -265,7 +265,7 @@ def test_waivers_edit_affects_only_the_models_of_the_changed_waivers(repo: GitRe
     result = plan(repo.path, "main", "HEAD")
 
     assert result.models == (
-        AffectedModel("churn", "changed", ("waiver production/fairness_gap changed",)),
+        AffectedModel("churn", "changed", ("waiver fairness/fairness_gap changed",)),
         AffectedModel("diabetes", "changed", ("waiver staging/version_bump added",)),
     )
     assert result.governance_files == ("policies/waivers.yaml",)

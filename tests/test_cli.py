@@ -36,7 +36,7 @@ def test_every_command_and_option_has_help_text() -> None:
 def test_validate_on_the_example_instance_lists_the_inventory() -> None:
     result = cli("validate", "--repo", ROOT)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("valid: 4 models, 3 datasets, 2 policies, 2 waivers")
+    assert result.output.startswith("valid: 4 models, 3 datasets, 3 policies, 2 waivers")
     for name in ("churn", "breast-cancer", "diabetes", "production", "staging"):
         assert name in result.output
 

@@ -170,3 +170,17 @@ def test_build_makes_the_whole_tree_seeded() -> None:
     assert model.final_estimator.C == 0.5
     assert model.final_estimator.random_state == 5
     assert estimators.is_named_list(STACK["estimators"])
+
+
+def test_the_artifact_key_covers_the_whole_estimator_tree(example_dir: Any) -> None:
+    from modelward import artifacts
+    from modelward.workspace import load
+
+    def key() -> str:
+        ws = load(example_dir)
+        return artifacts.artifact_key(ws, ws.models["breast-cancer-stack"].record, "d", "s")
+
+    before = key()
+    path = example_dir / "models/breast-cancer-stack/model.yaml"
+    path.write_text(path.read_text().replace("max_depth: 3", "max_depth: 4"))
+    assert key() != before

@@ -10,6 +10,7 @@ change (commit 4b65dce): see docs/security.md.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -219,10 +220,13 @@ def test_report_text_never_pings_anyone_or_forges_the_marker(repo: GitRepo) -> N
     card = run(repo, "card", "breast-cancer")
 
     assert proc.returncode in (0, 1), proc.stderr
-    report = proc.stdout
-    assert report.count("<!-- modelward:report -->") == 1
-    assert "@acme" not in report and "@octocat" not in report
-    assert "@\u200dacme/health-ds" in report
+    # what GitHub renders: everything but the machine-readable block (an HTML comment)
+    visible, _, block = proc.stdout.partition("<!-- modelward:data ")
+    assert visible.count("<!-- modelward:report -->") == 1
+    assert "<!--" not in visible.replace("<!-- modelward:report -->", "", 1)
+    assert "-->" not in block.rstrip().removesuffix("-->")
+    assert "@acme" not in visible and "@octocat" not in visible
+    assert "@\u200dacme/health-ds" in visible
     assert card.returncode == 0, card.stderr
     assert "{{ cycler.__init__.__globals__.os.system('id') }} @\u200deveryone" in card.stdout
     assert "&lt;!-- modelward:report --&gt; [click\\](https://evil.example)" in card.stdout
@@ -252,8 +256,10 @@ def test_training_past_the_base_branch_time_limit_stops_with_exit_1(tmp_path: Pa
     proc = run(repo, "pr", "--base", "main", "--author", "mallory")
 
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert (
-        "modelward: training churn was stopped after 0.01 minutes "
-        "(modelward.yaml training.timeout_minutes); nothing was stored."
-    ) in proc.stderr
+    # the head's own 600 minutes do not count: the first model fitted stops at 0.6 s
+    assert re.search(
+        r"^modelward: training [a-z-]+ was stopped after 0.01 minutes "
+        r"\(modelward.yaml training.timeout_minutes\); nothing was stored\.",
+        proc.stderr,
+    ), proc.stderr
     assert "Traceback" not in proc.stderr

@@ -99,12 +99,19 @@ def _set_format(fmt: str) -> None:
 @main.command()
 @REPO
 @FORMAT("text", "json")
-def validate(repo: Path, fmt: str) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check sha256 pins and read the data's dtypes (reads every local dataset).",
+)
+def validate(repo: Path, fmt: str, deep: bool) -> None:
     """Check every manifest, dataset, policy and modelward.yaml; list what was found."""
-    from .workspace import inventory, load
+    from .workspace import deep_check, inventory, load
 
     _set_format(fmt)
     ws = load(repo)
+    if deep:
+        deep_check(ws)
     for warning in ws.warnings:
         click.echo(str(warning), err=True)
     summary = inventory(ws)

@@ -384,6 +384,10 @@ def _plain(name: str, value: Any, depth: int) -> str | None:
             return f"must be at most {bound:g} in magnitude (got {value!r})"
         return None
     if isinstance(value, str):
+        if _is_number_text(value):  # YAML 1.1 reads 1e23 (no dot) as text
+            return _plain(name, float(value), depth) or (
+                f"{value!r} is text, not a number; write it with a dot (e.g. 1.0e3)"
+            )
         if IMPORT_PATH_RE.match(value) and not _is_number_text(value):
             return (
                 f"{_short(value)} looks like an import path; params are plain values, "

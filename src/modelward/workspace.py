@@ -591,6 +591,51 @@ def _missing_column(col: str, cols: list[str], dataset: str) -> str:
     return f"column {col!r} is not in dataset {dataset!r}{hint}"
 
 
+def deep_check(ws: Workspace) -> None:
+    """`validate --deep`: sha256 pins and the data's dtypes (reads the data; imports pandas).
+
+    Raises InvalidInput with every problem: a pin that does not match, a regression
+    target that is not numeric, a classification target with one class.
+    """
+    from .dataio import locate, read_frame
+    from .errors import DataError
+
+    problems: list[Problem] = []
+    frames = {}
+    for name, ds in sorted(ws.datasets.items()):
+        if ds.record.is_remote:
+            continue  # fetching is not validation; train and check-data verify the pin
+        try:
+            frames[name] = read_frame(locate(ws, name))
+        except DataError as exc:
+            problems.append(Problem(exc.path, exc.line or 1, "", str(exc).split(": ", 1)[-1]))
+    for model in ws.models.values():
+        m, doc = model.record, model.doc
+        frame = frames.get(m.data.dataset)
+        if frame is None or m.data.target not in frame.columns:
+            continue
+        target = frame[m.data.target]
+        from .evaluation import is_numeric
+
+        if m.task == "regression" and not is_numeric(target):
+            problems.append(
+                doc.problem(
+                    ("data", "target"),
+                    f"the regression target {m.data.target!r} is not numeric "
+                    f"(dtype {target.dtype})",
+                )
+            )
+        if m.task == "classification" and target.nunique() < 2:
+            problems.append(
+                doc.problem(
+                    ("data", "target"),
+                    f"the target {m.data.target!r} has one class only; a classifier needs two",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+
+
 def inventory(ws: Workspace) -> dict[str, object]:
     """A plain summary of what the checkout declares (for `validate` and the demo)."""
     return {
