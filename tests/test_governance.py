@@ -110,7 +110,7 @@ def test_invalid_yaml_at_a_ref_names_file_and_line(repo: GitRepo) -> None:
 
 def test_cross_file_problems_at_a_ref_are_reported_together(repo: GitRepo) -> None:
     rewrite(repo, "policies/staging.yaml", "name: staging", "name: stage")
-    rewrite(repo, "policies/waivers.yaml", "  - policy: production", "  - policy: prodction")
+    rewrite(repo, "policies/waivers.yaml", "  - policy: fairness", "  - policy: fairnes")
     repo.commit("Misnamed policy, waiver of an unknown policy")
 
     with pytest.raises(InvalidInput) as caught:
@@ -118,8 +118,8 @@ def test_cross_file_problems_at_a_ref_are_reported_together(repo: GitRepo) -> No
 
     assert [str(p) for p in caught.value.problems] == [
         "policies/staging.yaml:3: name: 'stage' must equal the file name 'staging'",
-        "policies/waivers.yaml:4: waivers[0].policy: unknown policy 'prodction' in policies/; "
-        "did you mean 'production'?",
+        "policies/waivers.yaml:4: waivers[0].policy: unknown policy 'fairnes' in policies/; "
+        "did you mean 'fairness'?",
     ]
 
 
