@@ -128,7 +128,11 @@ def generate(root: Path, n: int) -> list[Path]:
         (data_dir / "dataset.yaml").write_text(DATASET.format(name=name, i=i))
         (data_dir / "expectations.yaml").write_text(EXPECTATIONS)
         (data_dir / "rows.csv").write_text(rows)
-        parsed += [model_dir / "model.yaml", data_dir / "dataset.yaml"]
+        parsed += [
+            model_dir / "model.yaml",
+            data_dir / "dataset.yaml",
+            data_dir / "expectations.yaml",  # validate checks expectation types and kwargs
+        ]
     return parsed
 
 

@@ -145,7 +145,7 @@ def example_report_data() -> dict[str, Any]:
             ),
             verdict(
                 ws,
-                "production",
+                "fairness",
                 "fairness_gap",
                 "fail",
                 "recall gap across gender is 0.0777 (female 0.6610, nonbinary 0.5833) > 0.05",

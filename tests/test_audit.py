@@ -102,8 +102,8 @@ def test_audit_markdown_has_a_table_and_the_verdicts_of_each_promotion(promoted:
     assert "Test Committer &lt;committer@example.com&gt;" in out
     assert (
         "- `churn#production#2` ([PR #42](https://github.com/acme/models/pull/42))\n"
-        "  - production-gate / min_metric: **pass** roc_auc 0.912 >= 0.80\n"
-        "  - production-gate / fairness_gap: **waived** gap 0.06 > 0.05\n"
+        "  - production-gate / min_metric: **pass** roc_auc 0.912 &gt;= 0.80\n"
+        "  - production-gate / fairness_gap: **waived** gap 0.06 &gt; 0.05\n"
         "  - waiver production-gate / fairness_gap (approved by carol, expires 2030-01-01): "
         "new slice data\n"
     ) in out

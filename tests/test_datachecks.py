@@ -292,7 +292,7 @@ def test_kwargs_that_gx_rejects_name_the_line(example_dir: Path) -> None:
         f"{CHURN_EXPECTATIONS}:2: expectations[0]: "
         "expect_column_values_to_be_in_set needs the kwarg 'value_set'",
         f"{CHURN_EXPECTATIONS}:7: expectations[1]: kwarg 'mostly' of "
-        "expect_column_values_to_be_between: ensure this value is less than or equal to 1.0",
+        "expect_column_values_to_be_between must be a number from 0 to 1 (got 3)",
         f"{CHURN_EXPECTATIONS}:8: expectations[2]: "
         "expect_column_values_to_not_be_null has no kwarg 'mostlyy'; did you mean 'mostly'?",
         f"{CHURN_EXPECTATIONS}:9: expectations[3]: "

@@ -31,7 +31,7 @@ def min_roc_auc(repo: GitRepo, ref: str) -> float:
 def test_example_governance_at_head(repo: GitRepo) -> None:
     gov = governance_at(repo.path, "HEAD")
 
-    assert sorted(gov.policies) == ["production", "staging"]
+    assert sorted(gov.policies) == ["fairness", "production", "staging"]
     assert gov.policies["staging"].path == "policies/staging.yaml"
     assert gov.config.stage_names == ("staging", "production")
     assert gov.config.governance is not None
@@ -56,8 +56,17 @@ def test_policy_added_on_a_branch_is_absent_at_base(repo: GitRepo) -> None:
     text = (repo.path / "policies/staging.yaml").read_text().replace("name: staging", "name: extra")
     repo.commit("Extra policy", {"policies/extra.yaml": text})
 
-    assert sorted(governance_at(repo.path, "main").policies) == ["production", "staging"]
-    assert sorted(governance_at(repo.path, "more").policies) == ["extra", "production", "staging"]
+    assert sorted(governance_at(repo.path, "main").policies) == [
+        "fairness",
+        "production",
+        "staging",
+    ]
+    assert sorted(governance_at(repo.path, "more").policies) == [
+        "extra",
+        "fairness",
+        "production",
+        "staging",
+    ]
 
 
 def test_files_deleted_from_the_work_tree_are_still_read_at_the_ref(repo: GitRepo) -> None:
@@ -81,7 +90,7 @@ def test_broken_policy_at_a_ref_names_file_and_line(repo: GitRepo) -> None:
         governance_at(repo.path, "broken")
 
     assert str(caught.value).splitlines() == [
-        "policies/production.yaml:15: rules[7].max_artifact_mb: must be > 0.0 (got -1)",
+        "policies/production.yaml:14: rules[6].max_artifact_mb: must be > 0.0 (got -1)",
         "policies/staging.yaml:12: rules[4].version_bump: expected true or false (got 'yes please')",
     ]
     governance_at(repo.path, "main")  # and the base itself loads
@@ -101,7 +110,7 @@ def test_invalid_yaml_at_a_ref_names_file_and_line(repo: GitRepo) -> None:
 
 def test_cross_file_problems_at_a_ref_are_reported_together(repo: GitRepo) -> None:
     rewrite(repo, "policies/staging.yaml", "name: staging", "name: stage")
-    rewrite(repo, "policies/waivers.yaml", "  - policy: production", "  - policy: prodction")
+    rewrite(repo, "policies/waivers.yaml", "  - policy: fairness", "  - policy: fairnes")
     repo.commit("Misnamed policy, waiver of an unknown policy")
 
     with pytest.raises(InvalidInput) as caught:
@@ -109,8 +118,8 @@ def test_cross_file_problems_at_a_ref_are_reported_together(repo: GitRepo) -> No
 
     assert [str(p) for p in caught.value.problems] == [
         "policies/staging.yaml:3: name: 'stage' must equal the file name 'staging'",
-        "policies/waivers.yaml:4: waivers[0].policy: unknown policy 'prodction' in policies/; "
-        "did you mean 'production'?",
+        "policies/waivers.yaml:4: waivers[0].policy: unknown policy 'fairnes' in policies/; "
+        "did you mean 'fairness'?",
     ]
 
 

@@ -66,7 +66,7 @@ def test_report_shows_deltas_waiver_failing_expectation_and_pending_approval() -
     assert "| nonbinary | 37 | 0.8520 | 0.6400 | 0.7838 | 0.5833 |" in lines
     (waived,) = rows_of(report, "🟡 waived")
     assert "**Waived** until 2027-06-30 by `carol`: The nonbinary slice" in waived
-    assert waived.endswith("| `policies/production.yaml:12` |")
+    assert waived.endswith("| `policies/fairness.yaml:8` |")
     (failing,) = [line for line in lines if line.startswith("| 7 |") and "(0.53%)" in line]
     assert failing == (
         '| 7 | expect_column_values_to_be_between | column="mean_area", min_value=100, '

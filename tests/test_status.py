@@ -31,6 +31,7 @@ def test_a_repository_without_tags_is_synced_only_where_no_stage_is_desired(
 
     assert {n: (m.state, m.reason) for n, m in result.items()} == {
         "breast-cancer": ("OutOfSync", "no registry tags yet"),
+        "breast-cancer-stack": ("Synced", "no stage desired and none assigned"),
         "churn": ("Synced", "no stage desired and none assigned"),
         "diabetes": ("Synced", "no stage desired and none assigned"),
     }
@@ -136,10 +137,10 @@ def test_status_command_prints_a_table_and_exits_0_when_out_of_sync(
 
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "3 models: 2 Synced, 1 OutOfSync"
+    assert lines[0] == "4 models: 3 Synced, 1 OutOfSync"
     assert lines[2].split() == ["model", "desired", "actual", "status", "reason"]
     assert lines[4] == (
-        "  breast-cancer  0.3.0 -> staging  -       OutOfSync  no registry tags yet"
+        "  breast-cancer        0.3.0 -> staging  -       OutOfSync  no registry tags yet"
     )
 
 

@@ -33,13 +33,24 @@ PINNED = {
         "precision": 0.98,
         "accuracy": 0.965034965034965,
     },
+    "breast-cancer-stack": {
+        "roc_auc": 0.9955974842767297,
+        "recall": 0.9245283018867925,
+        "precision": 1.0,
+        "accuracy": 0.972027972027972,
+    },
     "diabetes": {
         "r2": 0.4173186027451671,
         "neg_root_mean_squared_error": -56.16977597638343,
         "neg_mean_absolute_error": -44.62597631680091,
     },
 }
-SIZES = {"churn": (4000, 1000), "breast-cancer": (426, 143), "diabetes": (353, 89)}
+SIZES = {
+    "churn": (4000, 1000),
+    "breast-cancer": (426, 143),
+    "breast-cancer-stack": (426, 143),
+    "diabetes": (353, 89),
+}
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
@@ -207,13 +218,15 @@ def test_a_regressor_cannot_serve_a_classification_task(example_dir: Path) -> No
     )
 
 
-def test_an_estimator_that_does_not_exist_cannot_be_imported(example_dir: Path) -> None:
+def test_an_estimator_that_does_not_exist_is_refused_with_the_closest_name(
+    example_dir: Path,
+) -> None:
     edit(example_dir / "models/diabetes/model.yaml", "linear_model.Ridge", "linear_model.Ridgy")
     with pytest.raises(InvalidInput) as err:
         training.train(load(example_dir), "diabetes")
     assert str(err.value) == (
-        "models/diabetes/model.yaml:17: model.estimator: cannot import "
-        "'sklearn.linear_model.Ridgy': module 'sklearn.linear_model' has no attribute 'Ridgy'"
+        "models/diabetes/model.yaml:17: model.estimator: 'sklearn.linear_model.Ridgy' is not "
+        "a public scikit-learn estimator; did you mean 'sklearn.linear_model.Ridge'?"
     )
 
 
@@ -446,11 +459,12 @@ def test_cli_train_all_models_puts_each_in_its_own_folder(
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "breast-cancer",
+        "breast-cancer-stack",
         "churn",
         "diabetes",
     ]
     heads = [line.split(":")[0] for line in result.output.splitlines() if not line[0].isspace()]
-    assert heads == ["breast-cancer", "churn", "diabetes"]
+    assert heads == ["breast-cancer", "breast-cancer-stack", "churn", "diabetes"]
 
 
 def test_cli_train_bad_input_exits_2_without_a_traceback(example_dir: Path) -> None:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from modelward.errors import InvalidInput
 from modelward.workspace import OutsideRepository, load, read_columns, resolve_inside
@@ -19,15 +20,18 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_the_example_instance_loads_with_its_links(example_dir: Path) -> None:
     ws = load(example_dir)
-    assert sorted(ws.models) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(ws.models) == ["breast-cancer", "breast-cancer-stack", "churn", "diabetes"]
     assert sorted(ws.datasets) == ["breast-cancer", "churn", "diabetes"]
-    assert sorted(ws.policies) == ["production", "staging"]
+    assert sorted(ws.policies) == ["fairness", "production", "staging"]
     assert ws.waivers is not None and len(ws.waivers.record.waivers) == 2
     assert ws.models["churn"].path == "models/churn/model.yaml"
     churn = ws.datasets["churn"].record
     assert ws.data_path(churn) == (example_dir / "data/churn/churn.csv").resolve()
     assert ws.expectations_path(churn).name == "expectations.yaml"
-    assert [p.record.name for p in ws.policies_for("churn", "production")] == ["production"]
+    assert [p.record.name for p in ws.policies_for("churn", "production")] == [
+        "fairness",
+        "production",
+    ]
     assert ws.policies_for("churn", "none") == []
 
 
@@ -55,7 +59,7 @@ def test_only_models_loads_those_models_and_their_datasets(example_dir: Path) ->
     ws = load(example_dir, only_models=["diabetes"])
     assert list(ws.models) == ["diabetes"]
     assert list(ws.datasets) == ["diabetes"]
-    assert sorted(ws.policies) == ["production", "staging"]
+    assert sorted(ws.policies) == ["fairness", "production", "staging"]
 
 
 def test_only_models_still_reports_problems_of_the_chosen_model(example_dir: Path) -> None:
@@ -82,10 +86,12 @@ def test_a_slice_column_is_checked_against_the_csv_header(example_dir: Path) -> 
     csv.write_text(lines[0].replace("sex", "gender") + "".join(lines[1:]))
     with pytest.raises(InvalidInput) as info:
         load(example_dir)
-    assert str(info.value).startswith(
+    assert str(info.value).splitlines() == [
+        "data/diabetes/expectations.yaml:5: expectations[3]: "
+        "column 'sex' is not in dataset 'diabetes'",
         "models/diabetes/model.yaml:23: evaluation.slices[0]: "
-        "column 'sex' is not in dataset 'diabetes'"
-    )
+        "column 'sex' is not in dataset 'diabetes'",
+    ]
 
 
 def test_parquet_columns_come_from_the_file_footer(example_dir: Path) -> None:
@@ -93,8 +99,8 @@ def test_parquet_columns_come_from_the_file_footer(example_dir: Path) -> None:
     import pyarrow.parquet as pq
 
     path = example_dir / "data/diabetes/diabetes.parquet"
-    pq.write_table(pa.table({"age": [50], "sex": ["m"], "progression": [1.0]}), path)
-    assert read_columns(path, "parquet") == ["age", "sex", "progression"]
+    pq.write_table(pa.table({"age": [50], "sex": ["m"], "bmi": [22.0], "progression": [1.0]}), path)
+    assert read_columns(path, "parquet") == ["age", "sex", "bmi", "progression"]
     ds = example_dir / "data/diabetes/dataset.yaml"
     ds.write_text(
         "apiVersion: modelward/v1\nkind: Dataset\nname: diabetes\nsource: diabetes.parquet\n"
@@ -158,3 +164,99 @@ def test_a_repository_without_config_uses_the_default_stages(example_dir: Path) 
     ws = load(example_dir)
     assert ws.config_doc is None
     assert ws.config.stage_names == ("staging", "production")
+
+
+# ---------------------------------------------------------------- one pass, every problem
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def test_a_schema_error_does_not_hide_cross_file_errors(example_dir: Path) -> None:
+    model = example_dir / "models/diabetes/model.yaml"
+    _edit(model, "card:", "colour: red\ncard:")
+    _edit(model, "metrics: [r2,", "metrics: [r2, roc_auc,")
+    _edit(example_dir / "policies/production.yaml", ", tasks: [classification]", "")
+    with pytest.raises(InvalidInput) as info:
+        load(example_dir)
+    assert str(info.value).splitlines() == [
+        "models/diabetes/model.yaml:8: colour: unknown key 'colour'",
+        "models/diabetes/model.yaml:22: evaluation.metrics[1]: "
+        "metric 'roc_auc' does not apply to regression",
+        "policies/production.yaml:10: rules[2].min_metric.roc_auc: roc_auc does not apply to "
+        "regression model 'diabetes'; scope the policy with applies_to.tasks: [classification]",
+        "policies/production.yaml:11: rules[3].no_regression.metric: roc_auc does not apply to "
+        "regression model 'diabetes'; scope the policy with applies_to.tasks: [classification]",
+    ]
+
+
+def test_policies_scoped_by_task_cover_only_models_of_that_task(example_dir: Path) -> None:
+    ws = load(example_dir)
+    assert [p.record.name for p in ws.policies_for("diabetes", "production")] == []
+    assert [p.record.name for p in ws.policies_for("churn", "production")] == [
+        "fairness",
+        "production",
+    ]
+
+
+def test_a_fairness_slice_that_a_covered_dataset_lacks_is_an_error(example_dir: Path) -> None:
+    _edit(example_dir / "policies/fairness.yaml", "models: [churn]", 'models: ["breast-*"]')
+    with pytest.raises(InvalidInput) as info:
+        load(example_dir)
+    assert str(info.value).splitlines()[0] == (
+        "policies/fairness.yaml:8: rules[0].fairness_gap.slice: column 'gender' is not in "
+        "dataset 'breast-cancer' of model 'breast-cancer'; scope the policy with "
+        "applies_to.models"
+    )
+
+
+def test_a_waiver_for_an_unknown_model_or_a_rule_its_policy_lacks_is_an_error(
+    example_dir: Path,
+) -> None:
+    waivers = example_dir / "policies/waivers.yaml"
+    _edit(waivers, "model: breast-cancer\n", "model: breast-cancr\n")
+    _edit(waivers, "rule: min_metric", "rule: fairness_gap")
+    with pytest.raises(InvalidInput) as info:
+        load(example_dir)
+    assert str(info.value).splitlines() == [
+        "policies/waivers.yaml:13: waivers[1].rule: policy 'production' has no rule "
+        "'fairness_gap'; its rules: required_card_fields, data_checks_pass, min_metric, "
+        "no_regression, approvals, allowed_estimators, max_artifact_mb, version_bump",
+        "policies/waivers.yaml:14: waivers[1].model: unknown model 'breast-cancr' in models/; "
+        "did you mean 'breast-cancer'?",
+    ]
+
+
+def test_approvals_no_one_can_give_are_a_warning_naming_the_model(example_dir: Path) -> None:
+    _edit(example_dir / "policies/staging.yaml", "min: 1, from: owners", "min: 2, from: [carol]")
+    result = cli("validate", "--repo", example_dir)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        "policies/staging.yaml:11: rules[3].approvals: warning: needs 2 approvals but the list "
+        "has 1 approver(s) (the author, who may be one of them, does not count); "
+        "model 'breast-cancer' can never pass this rule"
+    )
+
+
+def test_validate_deep_checks_the_pins_and_the_dtypes(example_dir: Path) -> None:
+    assert cli("validate", "--deep", "--repo", example_dir).exit_code == 0
+    with (example_dir / "data/diabetes/diabetes.csv").open("a") as fh:
+        fh.write("50,male,22,1,1,1,1,1,1,1,high\n")
+    result = cli("validate", "--repo", example_dir)
+    assert result.exit_code == 0  # the light check reads headers only
+    result = cli("validate", "--deep", "--repo", example_dir)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        "data/diabetes/dataset.yaml:6: sha256 of data/diabetes/diabetes.csv is "
+    )
+    dataset = example_dir / "data/diabetes/dataset.yaml"
+    dataset.write_text("".join(x for x in dataset.open() if not x.startswith("sha256")))
+    result = cli("validate", "--deep", "--repo", example_dir)
+    assert result.stderr.splitlines() == [
+        "models/diabetes/model.yaml:14: data.target: the regression target 'progression' is "
+        "not numeric (dtype str)"
+    ]

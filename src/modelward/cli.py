@@ -109,12 +109,22 @@ def _set_format(fmt: str) -> None:
 @main.command()
 @REPO
 @FORMAT("text", "json")
-def validate(repo: Path, fmt: str) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check sha256 pins and read the data's dtypes (reads every local dataset).",
+)
+def validate(repo: Path, fmt: str, deep: bool) -> None:
     """Check every manifest, dataset, policy and modelward.yaml; list what was found."""
-    from .workspace import inventory, load
+    from .workspace import deep_check, inventory, load
 
     _set_format(fmt)
-    summary = inventory(load(repo))
+    ws = load(repo)
+    if deep:
+        deep_check(ws)
+    for warning in ws.warnings:
+        click.echo(str(warning), err=True)
+    summary = inventory(ws)
     if fmt == "json":
         click.echo(json.dumps({"valid": True, **summary}, indent=2))
         return
@@ -468,6 +478,8 @@ def render_audit_text(report: Any) -> str:
 
 
 def render_audit_markdown(report: Any) -> str:
+    from . import markup as md
+
     out = ["# Registry audit", ""]
     if not report.histories:
         out += ["No registry tags.", ""]
@@ -486,16 +498,21 @@ def render_audit_markdown(report: Any) -> str:
         ]
         for e in details:
             ev = e.evidence
-            out.append(
-                f"- `{e.tag}`" + (f" ([PR #{ev.pr_number}]({ev.pr_url}))" if ev.pr_url else "")
-            )
+            link = f" ({md.link(f'PR #{ev.pr_number}', ev.pr_url)})" if ev.pr_url else ""
+            out.append(f"- {md.code(e.tag)}{link}")
             for v in ev.verdicts:
-                out.append(f"  - {v.policy} / {v.rule}: **{v.outcome}** {v.message}".rstrip())
+                out.append(
+                    f"  - {md.text(f'{v.policy} / {v.rule}:')} **{md.text(v.outcome)}** "
+                    f"{md.text(v.message)}".rstrip()
+                )
             for w in ev.waivers:
                 who = ", ".join(w.approved_by) or "?"
                 out.append(
-                    f"  - waiver {w.policy} / {w.rule} (approved by {who}, "
-                    f"expires {w.expires or 'never'}): {w.reason}"
+                    "  - "
+                    + md.text(
+                        f"waiver {w.policy} / {w.rule} (approved by {who}, "
+                        f"expires {w.expires or 'never'}): {w.reason}"
+                    )
                 )
         if details:
             out.append("")
@@ -504,7 +521,9 @@ def render_audit_markdown(report: Any) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    from . import markup
+
+    return str(markup.cell(text))
 
 
 def _verification_lines(v: Any, *, markdown: bool) -> list[str]:
@@ -518,7 +537,12 @@ def _verification_lines(v: Any, *, markdown: bool) -> list[str]:
     )
     out = [head, "", summary] if markdown else [f"{head}: {summary}"]
     bullet = "- " if markdown else "  "
-    out += [f"{bullet}{f.tag}: {f.check}: {f.message}" for f in v.findings]
+    if markdown:
+        from . import markup as md
+
+        out += [f"{bullet}{md.text(f'{f.tag}: {f.check}: {f.message}')}" for f in v.findings]
+    else:
+        out += [f"{bullet}{f.tag}: {f.check}: {f.message}" for f in v.findings]
     out += [f"{bullet}not checked: {s}" for s in v.skipped]
     return out
 

@@ -24,16 +24,16 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .dataio import CACHE_DIR, locate, read_frame
 from .errors import DataError, InvalidInput, Problem
-from .hashing import canonical_hash, canonical_json
+from .expectations import COLUMN_KEYS, GX_DOCS, Entry, Suite, parse_suite
 from .workspace import OutsideRepository, Workspace, read_columns, rel, state_dir
-from .yamlio import Document, Loc, load_path
+from .yamlio import load_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,63 +42,10 @@ CACHE_FORMAT = 1
 SAMPLE_SIZE = 5
 """How many unexpected values an outcome keeps (GX's partial_unexpected_list)."""
 
-# Union of every registered GX expectation's `domain_keys`: two expectations of one
-# type with equal values here are the same check to GX (it merges them).
-DOMAIN_KEYS = (
-    "batch_id",
-    "column",
-    "column_A",
-    "column_B",
-    "column_list",
-    "row_condition",
-    "condition_parser",
-    "ignore_row_if",
-)
-COLUMN_KEYS = ("column", "column_A", "column_B")
-LONG_FORM_KEYS = ("type", "kwargs", "meta")
-TOP_LEVEL_KEYS = ("expectations", "meta")
 _INDEX_META = "modelward_index"
-GX_DOCS = "https://greatexpectations.io/expectations/"
 
 
 # ---------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One expectation as written in expectations.yaml."""
-
-    index: int
-    line: int
-    type: str
-    kwargs: Mapping[str, Any]
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    loc: Loc = ()
-    """Key path of the entry in the document (for kwarg line numbers)."""
-    kwargs_loc: Loc = ()
-
-    @property
-    def field(self) -> str:
-        return f"expectations[{self.index}]"
-
-    def canonical(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "kwargs": dict(self.kwargs)}
-        if self.meta:
-            out["meta"] = dict(self.meta)
-        return out
-
-
-@dataclass(frozen=True)
-class Suite:
-    """A parsed expectations file: structurally valid, not yet checked against GX."""
-
-    dataset: str
-    path: str
-    """The file, relative to the repository root."""
-    entries: tuple[Entry, ...]
-    sha256: str
-    """Canonical hash of the expectations' types, kwargs and meta (not of lines or comments)."""
-    doc: Document | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -271,158 +218,6 @@ def _columns(ws: Workspace, dataset: str) -> list[str] | None:
         return read_columns(path, record.file_format)
     except (OSError, ValueError):
         return None  # reading the data reports it with the file's name
-
-
-def parse_suite(doc: Document, dataset: str, columns: Sequence[str] | None) -> Suite:
-    """Turn a loaded expectations document into a Suite (see `load_suite`)."""
-    problems: list[Problem] = []
-    data = doc.data
-    prefix: Loc = ()
-    if isinstance(data, dict):
-        for key in data:
-            if key not in TOP_LEVEL_KEYS:
-                problems.append(doc.problem((key,), _unknown_key(key, TOP_LEVEL_KEYS)))
-        if "expectations" not in data:
-            problems.append(doc.problem((), "missing key 'expectations' (a list of expectations)"))
-            raise InvalidInput(problems)
-        prefix = ("expectations",)
-        items = data["expectations"]
-    else:
-        items = data
-    if not isinstance(items, list):
-        problems.append(
-            Problem(
-                doc.path,
-                doc.line(prefix),
-                "expectations",
-                f"expected a list of expectations, got {_kind(items)}",
-            )
-        )
-        raise InvalidInput(problems)
-
-    entries: list[Entry] = []
-    for i, item in enumerate(items):
-        entry = _parse_entry(doc, (*prefix, i), i, item, problems)
-        if entry is not None:
-            entries.append(entry)
-
-    seen: dict[str, Entry] = {}
-    for entry in entries:
-        key = canonical_json([entry.type, domain_kwargs(entry.kwargs)])
-        first = seen.setdefault(key, entry)
-        if first is not entry:
-            problems.append(
-                Problem(
-                    doc.path,
-                    entry.line,
-                    entry.field,
-                    f"duplicate of expectations[{first.index}] (line {first.line}): "
-                    "Great Expectations would merge them into one; "
-                    "combine their kwargs or give them different columns",
-                )
-            )
-        if columns is not None:
-            problems.extend(_column_problems(doc, entry, columns, dataset))
-    if problems:
-        raise InvalidInput(problems)
-    suite_hash = canonical_hash([e.canonical() for e in entries])
-    return Suite(dataset, doc.path, tuple(entries), suite_hash, doc)
-
-
-def domain_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The kwargs that say *what* an expectation looks at (GX's domain kwargs)."""
-    return {k: kwargs[k] for k in DOMAIN_KEYS if kwargs.get(k) is not None}
-
-
-def _parse_entry(
-    doc: Document, loc: Loc, index: int, item: Any, problems: list[Problem]
-) -> Entry | None:
-    line = doc.line(loc)
-    field_name = f"expectations[{index}]"
-
-    def fail(message: str, at: Loc = loc) -> None:
-        problems.append(Problem(doc.path, doc.line(at), field_name, message))
-
-    if not isinstance(item, dict) or not item:
-        hint = (
-            f"; write '- {item}: {{...kwargs}}'"
-            if isinstance(item, str) and item.startswith("expect_")
-            else ""
-        )
-        fail(
-            "expected a one-key mapping such as "
-            f"'expect_column_values_to_not_be_null: {{column: x}}', got {_kind(item)}{hint}"
-        )
-        return None
-    meta: Any = {}
-    if "type" in item:
-        for key in item:
-            if key not in LONG_FORM_KEYS:
-                fail(_unknown_key(key, LONG_FORM_KEYS), (*loc, key))
-        etype, kwargs = item["type"], item.get("kwargs", {})
-        meta = item.get("meta", {})
-        type_loc, kwargs_loc = (*loc, "type"), (*loc, "kwargs")
-        if meta is None:
-            meta = {}
-        if not isinstance(meta, dict):
-            fail(f"meta must be a mapping, got {_kind(meta)}", (*loc, "meta"))
-            return None
-    else:
-        if len(item) != 1:
-            keys = ", ".join(map(str, item))
-            fail(
-                f"expected a one-key mapping (the expectation type), got {len(item)} keys: "
-                f"{keys}; write further kwargs inside the type's mapping, "
-                "or use the {type:, kwargs:, meta:} form"
-            )
-            return None
-        ((etype, kwargs),) = item.items()
-        type_loc, kwargs_loc = loc, (*loc, etype)
-    if not isinstance(etype, str) or not etype.strip():
-        fail(f"expectation type must be a name such as 'expect_...', got {etype!r}", type_loc)
-        return None
-    if kwargs is None:
-        kwargs = {}
-    if not isinstance(kwargs, dict):
-        fail(f"kwargs of {etype} must be a mapping, got {_kind(kwargs)}", kwargs_loc)
-        return None
-    return Entry(index, line, etype, kwargs, meta, loc, kwargs_loc)
-
-
-def _column_problems(
-    doc: Document, entry: Entry, columns: Sequence[str], dataset: str
-) -> Iterator[Problem]:
-    named: list[tuple[Loc, Any]] = [
-        ((*entry.kwargs_loc, k), entry.kwargs[k]) for k in COLUMN_KEYS if k in entry.kwargs
-    ]
-    col_list = entry.kwargs.get("column_list")
-    if isinstance(col_list, list):
-        named += [((*entry.kwargs_loc, "column_list", j), c) for j, c in enumerate(col_list)]
-    for at, col in named:
-        if not isinstance(col, str):
-            yield Problem(
-                doc.path, doc.line(at), entry.field, f"column must be a name, got {col!r}"
-            )
-        elif col not in columns:
-            close = difflib.get_close_matches(col, list(columns), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            yield Problem(
-                doc.path,
-                doc.line(at),
-                entry.field,
-                f"column {col!r} is not in dataset {dataset!r}{hint}",
-            )
-
-
-def _unknown_key(key: Any, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(key), allowed, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
-    return f"unknown key {key!r}; {hint}"
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}
-    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def suite_sha256(ws: Workspace, dataset_name: str) -> str:

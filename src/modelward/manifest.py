@@ -36,6 +36,8 @@ SEMVER_RE = re.compile(
 )
 IMPORT_PATH_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
+"""File names manifests may give: nothing a shell, a Markdown table or a code span reads."""
 
 # scikit-learn scorer names (sklearn.metrics.get_scorer_names()), kept here so that
 # validation never imports scikit-learn; a test checks they still exist.
@@ -388,6 +390,11 @@ class Dataset(Record):
             raise ValueError(f"{value!r} leaves the dataset folder ('..' is not allowed)")
         if not value.strip():
             raise ValueError("must not be empty")
+        if not SAFE_PATH_RE.match(value):
+            raise ValueError(
+                f"{_short(value)} is not a safe file name: use letters, digits, '.', '_', '-' "
+                "and '/' (no spaces, quotes, backticks or other shell and Markdown characters)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -507,6 +514,8 @@ class AppliesTo(Record):
     """Stages of modelward.yaml; the policy judges models moving into or within them."""
     models: list[str] = ["*"]
     """Glob patterns of model names."""
+    tasks: list[Literal["classification", "regression"]] = ["classification", "regression"]
+    """Tasks of the models it judges; a classification-only rule (roc_auc) needs [classification]."""
 
 
 class Policy(Record):
@@ -646,6 +655,13 @@ class RegistryConfig(Record):
     """Sign registry tags and verify their signatures (off when absent)."""
 
 
+class Training(Record):
+    """Limits of training runs (read from the base branch when judging a pull request)."""
+
+    timeout_minutes: float = Field(30, gt=0, le=24 * 60)
+    """Wall-clock limit of one model's fit; past it the run stops with exit 1."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -668,6 +684,8 @@ class Config(Record):
     """Registry tags: signing."""
     monitoring: RepoMonitoring = RepoMonitoring()
     """Drift thresholds for every model, and the retraining pull-request cap."""
+    training: Training = Training()
+    """Training limits."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:

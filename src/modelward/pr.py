@@ -303,7 +303,7 @@ def _judge(
     loaded = ws.models[affected.name]
     model = loaded.record
     checks = checks_by_dataset[model.data.dataset]
-    result = train(ws, affected.name)
+    result = train(ws, affected.name, timeout_minutes=rules.config.training.timeout_minutes)
     before = base_model(repo, the_plan.merge_base, affected.name)
     baselines = for_candidate(repo, history, model, rules, the_plan.base)
     baseline = next(iter(baselines.values()), None)

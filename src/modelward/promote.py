@@ -477,18 +477,20 @@ def _check_against_report(
 
 def summary_markdown(outcome: PromoteOutcome) -> str:
     """The comment posted on the merged pull request."""
+    from .markup import code, text
+
     lines = [f"### modelward promoted {outcome.after[:12]}", ""]
     if outcome.governance_bypass:
         lines.append("- **BYPASS**: governance files merged without the required approval:")
-        lines += [f"  - {b}" for b in outcome.governance_bypass]
+        lines += [f"  - {text(b)}" for b in outcome.governance_bypass]
     for p in outcome.promotions:
-        created = ", ".join(f"`{t}`" for t in p.created) or "nothing new"
-        lines.append(f"- **{p.model}** v{p.version} -> {p.stage}: {created}")
+        created = ", ".join(code(t) for t in p.created) or "nothing new"
+        lines.append(f"- **{text(p.model)}** v{text(p.version)} -> {text(p.stage)}: {created}")
         if p.bypass:
             lines.append("  - **BYPASS**: merged over blocking policy verdicts:")
-            lines += [f"    - {b}" for b in p.blocking]
+            lines += [f"    - {text(b)}" for b in p.blocking]
         if p.release:
-            lines.append(f"  - release: {p.release}")
+            lines.append(f"  - release: {text(p.release)}")
     return "\n".join(lines) + "\n"
 
 

@@ -43,6 +43,7 @@ from .manifest import (
     Signing,
     Split,
     Stage,
+    Training,
     Waiver,
     Waivers,
 )
@@ -57,7 +58,17 @@ SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
     ("policies/waivers.yaml", (Waivers, Waiver)),
     (
         "modelward.yaml",
-        (Config, Stage, Artifacts, Governance, Estimators, RegistryConfig, Signing, RepoMonitoring),
+        (
+            Config,
+            Stage,
+            Artifacts,
+            Governance,
+            Estimators,
+            Training,
+            RegistryConfig,
+            Signing,
+            RepoMonitoring,
+        ),
     ),
 )
 HEADER = (

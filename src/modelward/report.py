@@ -2,9 +2,9 @@
 
 Everything here renders plain data through Jinja2 templates (`templates/*.md.j2`)
 with `StrictUndefined`, so a missing key is an error, never an empty cell. Autoescape
-is off (the output is Markdown), so every piece of user-provided text goes through
-one of the escaping filters below (`cell`, `text`, `code`, `block`), which neutralise
-HTML (`<`, `>`, `&`), table separators (`|`) and line breaks inside table cells.
+is on, through markup.py's filters (`cell`, `text`, `code`, `block`): a value printed
+without one is escaped as Markdown text by `markup.finalize`. They neutralise HTML,
+the hidden markers, links, @-mentions, table separators and line breaks in cells.
 
 The pull-request report
 -----------------------
@@ -89,7 +89,9 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.exceptions import UndefinedError
+from markupsafe import Markup
 
+from . import markup
 from .errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -274,53 +276,15 @@ def to_annotations(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- escaping filters
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_clip = markup._clip
+cell, text, block, code = markup.cell, markup.text, markup.block, markup.code
+# cell, text, block and code live in markup.py: one set of filters for every renderer.
 
 
 def _str(value: Any) -> str:
     if isinstance(value, jinja2.Undefined):
         str(value)  # StrictUndefined raises here
     return value if isinstance(value, str) else json.dumps(value, default=str)
-
-
-def cell(value: Any, most: int | None = None) -> str:
-    """Text for a Markdown table cell: HTML, `|` and line breaks neutralised."""
-    if value is None:
-        return "—"
-    text = _clip(_str(value), most)
-    text = _html(text).replace("|", "\\|").replace("\r\n", "\n").replace("\r", "\n")
-    return text.strip().replace("\n", "<br>")
-
-
-def text(value: Any, most: int | None = None) -> str:
-    """Inline prose: HTML neutralised, line breaks folded into spaces."""
-    if value is None:
-        return "—"
-    return " ".join(_html(_clip(_str(value), most)).split())
-
-
-def block(value: Any) -> str:
-    """A paragraph of user prose (card fields): HTML neutralised, line breaks kept."""
-    return _html(_str(value)).replace("\r\n", "\n").strip()
-
-
-def code(value: Any, in_table: bool = False, most: int | None = None) -> str:
-    """An inline code span that survives backticks (and `|` inside tables)."""
-    if value is None:
-        return "—"
-    raw = " ".join(_clip(_str(value), most).split())
-    longest = max((len(run) for run in re.findall(r"`+", raw)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if raw.startswith("`") or raw.endswith("`") else ""
-    span = f"{fence}{pad}{raw}{pad}{fence}"
-    return span.replace("|", "\\|") if in_table else span
-
-
-def _clip(value: str, most: int | None) -> str:
-    if most is None or len(value) <= most:
-        return value
-    return value[: max(most - 1, 1)] + "…"
 
 
 def num(value: Any) -> str:
@@ -410,16 +374,14 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("modelward", "templates"),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=True,  # through markup.finalize: unfiltered values are escaped as Markdown
+        finalize=markup.finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     filters: dict[str, Callable[..., Any]] = {
-        "cell": cell,
-        "text": text,
-        "block": block,
-        "code": code,
+        **markup.FILTERS,
         "num": num,
         "short": short,
         "percent": percent,
@@ -465,7 +427,9 @@ def render_report(data: Mapping[str, Any], *, limit: int = COMMENT_LIMIT) -> str
     def body(level: str) -> str:
         if level not in bodies:
             bodies[level] = tidy(
-                template.render(data=data, level=level, summary_line=summary_line, marker=MARKER)
+                template.render(
+                    data=data, level=level, summary_line=summary_line, marker=Markup(MARKER)
+                )
             )
         return bodies[level]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import platform
 import time
 import warnings
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, artifacts
 from .dataio import DataFile, locate, read_frame
-from .errors import InvalidInput, UsageError
+from .errors import CheckFailed, InvalidInput, UsageError
 from .hashing import canonical_hash
 from .manifest import Model
 from .workspace import Loaded, Workspace, state_dir
@@ -83,15 +82,34 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def train(ws: Workspace, name: str, *, force: bool = False) -> TrainResult:
-    """Train model `name` (or return its cached result), store it, return what happened."""
+class TrainingTimeout(CheckFailed):
+    """A fit ran past modelward.yaml's training.timeout_minutes (exit 1)."""
+
+    def __init__(self, model: str, minutes: float) -> None:
+        self.model, self.minutes = model, minutes
+        super().__init__(
+            f"training {model} was stopped after {minutes:g} minutes "
+            "(modelward.yaml training.timeout_minutes); nothing was stored. "
+            "Make the model cheaper to fit (fewer iterations or estimators)"
+        )
+
+
+def train(
+    ws: Workspace, name: str, *, force: bool = False, timeout_minutes: float | None = None
+) -> TrainResult:
+    """Train model `name` (or return its cached result), store it, return what happened.
+
+    The fit runs in a child process that is killed after `timeout_minutes` (default:
+    the workspace's training.timeout_minutes; `pr` passes the base branch's).
+    """
     state_dir(ws.root)
     loaded, data, suite, key = _inputs(ws, name)
     if not force:
         hit = _from_store(ws, loaded, key)
         if hit is not None:
             return hit
-    return _fit_and_store(ws, loaded, data, key, suite, manifest_digest(loaded.record))
+    limit = timeout_minutes if timeout_minutes is not None else ws.config.training.timeout_minutes
+    return _fit_and_store(ws, loaded, data, key, suite, manifest_digest(loaded.record), limit)
 
 
 def cached(ws: Workspace, name: str) -> TrainResult | None:
@@ -158,7 +176,13 @@ def train_each(
 
 
 def _fit_and_store(
-    ws: Workspace, loaded: Loaded[Model], data: DataFile, key: str, suite: str, digest: str
+    ws: Workspace,
+    loaded: Loaded[Model],
+    data: DataFile,
+    key: str,
+    suite: str,
+    digest: str,
+    timeout_minutes: float = 30,
 ) -> TrainResult:
     from . import evaluation
 
@@ -190,7 +214,7 @@ def _fit_and_store(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         try:
-            pipeline.fit(X_train, y_train)
+            pipeline = fit_within(pipeline, X_train, y_train, timeout_minutes, record.name)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(
                 [
@@ -245,6 +269,61 @@ def _fit_and_store(
     )
     artifacts.write_entry(store, key, model_bytes, training_profile, outcome.to_dict())
     return outcome
+
+
+def fit_within(pipeline: Any, X: Any, y: Any, minutes: float, model: str) -> Any:
+    """Fit in a child process and return the fitted pipeline; kill the child past `minutes`.
+
+    A thread cannot be stopped, so the fit runs in a forked process (the data and the
+    pipeline are inherited, not copied) and only the fitted pipeline comes back,
+    pickled. The same seeds give the same model as an in-process fit.
+    """
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_fit_child, args=(pipeline, X, y, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(minutes * 60):
+            raise TrainingTimeout(model, minutes)
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            child.join()
+            raise CheckFailed(
+                f"training {model} stopped: its process ended with code {child.exitcode} "
+                "(out of memory?)"
+            ) from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receiver.close()
+    if status == "error":
+        raise payload
+    return payload
+
+
+def _fit_child(pipeline: Any, X: Any, y: Any, sender: Any) -> None:
+    import pickle
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        try:
+            pipeline.fit(X, y)
+            message: tuple[str, Any] = ("ok", pipeline)
+        except (ValueError, TypeError) as exc:
+            message = ("error", type(exc)(str(exc)))
+        except Exception as exc:  # anything else is re-raised in the parent as a bug
+            message = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
+    try:
+        sender.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        sender.send(("error", RuntimeError(f"the fitted model cannot be pickled: {exc}")))
+    sender.close()
 
 
 def _missing(col: str, columns: list[str], display: str) -> str:
@@ -351,62 +430,73 @@ def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None
 
 
 def make_estimator(ws: Workspace, loaded: Loaded[Model]) -> Any:
-    """Import the allow-listed estimator, check it fits the task, check and set its params."""
+    """Import the allow-listed estimator (nested ones too), check its task and params."""
+    import re
+
     from sklearn.base import BaseEstimator, is_classifier, is_regressor
     from sklearn.utils._param_validation import InvalidParameterError
+
+    from . import estimators
 
     record, doc = loaded.record, loaded.doc
     path = record.model.estimator
     where = ("model", "estimator")
-    prefixes = ws.config.estimators.allow
-    if not any(path.startswith(p) for p in prefixes):
-        raise InvalidInput(
-            [
-                doc.problem(
-                    where,
-                    f"{path!r} is not allowed; estimators must start with "
-                    f"{', '.join(prefixes)} (modelward.yaml estimators.allow)",
-                )
-            ]
-        )
-    module_name, _, attr = path.rpartition(".")
+    spec_problems = list(
+        estimators.check(path, record.model.params, ws.config.estimators.allow, ("model",))
+    )
+    if spec_problems:
+        raise InvalidInput([doc.problem(loc, message) for loc, message in spec_problems])
     try:
-        cls = getattr(importlib.import_module(module_name), attr)
+        cls = estimators.load_class(path)
     except (ImportError, AttributeError) as exc:
         raise InvalidInput([doc.problem(where, f"cannot import {path!r}: {exc}")]) from None
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
         raise InvalidInput([doc.problem(where, f"{path!r} is not a scikit-learn estimator class")])
     label = cls.__name__
-    probe = cls()
-    kind_ok = is_classifier(probe) if record.task == "classification" else is_regressor(probe)
+    seed = record.data.split.seed
+    try:
+        params = estimators.build_params(record.model.params, seed)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        raise InvalidInput([doc.problem(("model", "params"), f"cannot build: {exc}")]) from None
+    try:
+        known = sorted(cls().get_params(deep=False))
+    except TypeError:
+        import inspect
+
+        known = sorted(n for n in inspect.signature(cls).parameters if n not in ("self",))
+    problems = []
+    for name in params:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            problems.append(
+                doc.problem(("model", "params", name), f"unknown parameter of {label}; {hint}")
+            )
+    if problems:
+        raise InvalidInput(problems)
+    if "random_state" in known and "random_state" not in params:
+        params["random_state"] = seed
+    try:
+        estimator = cls(**params)
+    except TypeError as exc:
+        raise InvalidInput([doc.problem(("model", "params"), f"{label}: {exc}")]) from None
+    validate = getattr(estimator, "_validate_params", None)
+    if callable(validate):
+        try:
+            validate()
+        except InvalidParameterError as exc:
+            named = re.match(r"The '(\w+)' parameter", str(exc))
+            loc = ("model", "params", named.group(1)) if named else ("model", "params")
+            raise InvalidInput([doc.problem(loc, str(exc))]) from None
+    kind_ok = (
+        is_classifier(estimator) if record.task == "classification" else is_regressor(estimator)
+    )
     if not kind_ok:
         want = "classifier" if record.task == "classification" else "regressor"
         raise InvalidInput(
             [doc.problem(where, f"{label} is not a {want}, but the task is {record.task}")]
         )
-
-    known = sorted(probe.get_params(deep=False))
-    params = dict(record.model.params)
-    problems = []
-    for name, value in params.items():
-        loc = ("model", "params", name)
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-            problems.append(doc.problem(loc, f"unknown parameter of {label}; {hint}"))
-            continue
-        single = cls().set_params(**{name: value})
-        validate = getattr(single, "_validate_params", None)
-        if callable(validate):
-            try:
-                validate()
-            except InvalidParameterError as exc:
-                problems.append(doc.problem(loc, str(exc)))
-    if problems:
-        raise InvalidInput(problems)
-    if "random_state" in known and "random_state" not in params:
-        params["random_state"] = record.data.split.seed
-    return cls(**params)
+    return estimator
 
 
 def build_pipeline(preprocess: str, X: pd.DataFrame, estimator: Any) -> Any:

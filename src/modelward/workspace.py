@@ -13,9 +13,11 @@ import fnmatch
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from . import estimators
 from .errors import InvalidInput, ModelwardError, Problem
+from .expectations import parse_suite
 from .manifest import (
     BUILTIN_STAGES,
     METRICS_BY_TASK,
@@ -29,7 +31,7 @@ from .manifest import (
 )
 from .statedir import STATE_DIR as STATE_DIR
 from .statedir import state_dir as state_dir
-from .yamlio import Document, load_path
+from .yamlio import Document, Loc, load_path
 
 R = TypeVar("R", bound=Record)
 
@@ -75,12 +77,17 @@ class Workspace:
         refuse_links(self.root, path)
         return resolve_inside(self.root, path)
 
+    warnings: list[Problem] = field(default_factory=list)
+    """Problems that stop nothing but that a user should fix (approvals no one can give)."""
+
     def policies_for(self, model: str, stage: str) -> list[Loaded[Policy]]:
+        task = self.models[model].record.task if model in self.models else None
         return [
             p
             for p in self.policies.values()
             if stage in p.record.applies_to.stages
             and any(fnmatch.fnmatchcase(model, g) for g in p.record.applies_to.models)
+            and (task is None or task in p.record.applies_to.tasks)
         ]
 
 
@@ -222,9 +229,38 @@ def _load_one(root: Path, path: Path, schema: type[R], problems: list[Problem]) 
         return None
     try:
         doc = load_path(path, display)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+        return None
+    try:
         record = parse(doc, schema)
     except InvalidInput as exc:
         problems.extend(exc.problems)
+        return _salvage(doc, schema, exc)
+    return Loaded(record, doc)
+
+
+def _salvage(doc: Document, schema: type[R], exc: InvalidInput) -> Loaded[R] | None:
+    """The record without its broken optional keys, so cross-file checks still run.
+
+    One pass finds everything: a typo in one key must not hide an unknown stage or a
+    metric for the wrong task elsewhere in the file. The load still fails (its
+    problems were recorded); the salvaged record only feeds `check`.
+    """
+    if not isinstance(doc.data, dict):
+        return None
+    bad = set()
+    for problem in exc.problems:
+        top = problem.field.split(".")[0].split("[")[0]
+        if not top:
+            return None
+        bad.add(top)
+    declared = {f.alias or n: f for n, f in schema.model_fields.items()}
+    if any(key in declared and declared[key].is_required() for key in bad):
+        return None
+    try:
+        record = schema.model_validate({k: v for k, v in doc.data.items() if k not in bad})
+    except ValueError:  # pydantic's ValidationError: still broken, nothing to salvage
         return None
     return Loaded(record, doc)
 
@@ -259,7 +295,10 @@ def check(ws: Workspace) -> list[Problem]:
             if nr is not None and nr.against not in stages:
                 loc = ("rules", i, "no_regression", "against")
                 problems.append(policy.doc.problem(loc, _unknown_stage(nr.against, stages)))
+    if config_ok:
+        problems.extend(_check_coverage(ws, columns))
     if ws.waivers is not None:
+        problems.extend(_check_waiver_targets(ws))
         # a policy file that failed to load still exists: its own problems say why
         # stage order (rule promotes_from) is judged under the policy name modelward.yaml
         policy_names = _policy_names(ws) | {CONFIG_FILE}
@@ -272,6 +311,125 @@ def check(ws: Workspace) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _covered(ws: Workspace, policy: Policy) -> list[Loaded[Model]]:
+    scope = policy.applies_to
+    return [
+        m
+        for name, m in sorted(ws.models.items())
+        if any(fnmatch.fnmatchcase(name, g) for g in scope.models) and m.record.task in scope.tasks
+    ]
+
+
+def _check_coverage(ws: Workspace, columns: dict[str, list[str] | None]) -> list[Problem]:
+    """A policy must be able to judge every model it covers (metrics, slices, approvals)."""
+    problems: list[Problem] = []
+    for policy in ws.policies.values():
+        record, doc = policy.record, policy.doc
+        for model in _covered(ws, record):
+            m = model.record
+            other = "regression" if m.task == "classification" else "classification"
+            hint = (
+                f"; scope the policy with applies_to.tasks: [{other}]"
+                if len(record.applies_to.tasks) > 1
+                else ""
+            )
+            for i, rule in enumerate(record.rules):
+                metrics: list[tuple[Loc, str]] = []
+                if rule.min_metric is not None:
+                    metrics += [(("rules", i, "min_metric", k), k) for k in rule.min_metric]
+                if rule.no_regression is not None:
+                    metrics.append(
+                        (("rules", i, "no_regression", "metric"), rule.no_regression.metric)
+                    )
+                if rule.fairness_gap is not None:
+                    metrics.append(
+                        (("rules", i, "fairness_gap", "metric"), rule.fairness_gap.metric)
+                    )
+                for loc, metric in metrics:
+                    if metric not in METRICS_BY_TASK[m.task]:
+                        problems.append(
+                            doc.problem(
+                                loc,
+                                f"{metric} does not apply to {m.task} model {m.name!r}{hint}",
+                            )
+                        )
+                fg = rule.fairness_gap
+                cols = columns.get(m.data.dataset)
+                if fg is not None and cols is not None and fg.slice not in cols:
+                    problems.append(
+                        doc.problem(
+                            ("rules", i, "fairness_gap", "slice"),
+                            f"column {fg.slice!r} is not in dataset {m.data.dataset!r} of "
+                            f"model {m.name!r}; scope the policy with applies_to.models",
+                        )
+                    )
+                if rule.approvals is not None:
+                    warning = _unreachable_approvals(ws, rule.approvals, m)
+                    if warning:
+                        ws.warnings.append(doc.problem(("rules", i, "approvals"), warning))
+    return problems
+
+
+def _unreachable_approvals(ws: Workspace, rule: Any, m: Model) -> str | None:
+    """Why `rule` can never pass for model `m`, or None (a team may have any size)."""
+    source = rule.from_
+    if source == "owners":
+        people, where = set(m.owners), f"model {m.name!r} has"
+    elif source == "governance":
+        gov = ws.config.governance
+        people, where = (set(gov.owners) if gov else set()), "governance.owners has"
+    else:
+        people, where = set(source), "the list has"
+    if any(p.startswith("@") and "/" in p for p in people):
+        return None
+    eligible = len(people) - (1 if rule.exclude_author else 0)
+    if eligible >= rule.min:
+        return None
+    author = " (the author, who may be one of them, does not count)" if rule.exclude_author else ""
+    return (
+        f"warning: needs {rule.min} approvals but {where} {len(people)} approver(s){author}; "
+        f"model {m.name!r} can never pass this rule"
+    )
+
+
+def _check_waiver_targets(ws: Workspace) -> list[Problem]:
+    """A waiver must name a model that exists and a rule its policy has."""
+    assert ws.waivers is not None
+    problems: list[Problem] = []
+    models = _model_names(ws)
+    for i, waiver in enumerate(ws.waivers.record.waivers):
+        if models and not any(fnmatch.fnmatchcase(n, waiver.model) for n in models):
+            problems.append(
+                ws.waivers.doc.problem(
+                    ("waivers", i, "model"),
+                    _unknown_of("model", waiver.model, models, "models/"),
+                )
+            )
+        policy = ws.policies.get(waiver.policy)
+        if policy is None or waiver.rule == "promotes_from":
+            continue
+        kinds = [r.kind for r in policy.record.rules]
+        if waiver.rule not in kinds:
+            problems.append(
+                ws.waivers.doc.problem(
+                    ("waivers", i, "rule"),
+                    f"policy {waiver.policy!r} has no rule {waiver.rule!r}; "
+                    f"its rules: {', '.join(kinds)}",
+                )
+            )
+    return problems
+
+
+def _model_names(ws: Workspace) -> list[str]:
+    folder = ws.root / "models"
+    names = (
+        {p.name for p in folder.iterdir() if (p / "model.yaml").is_file()}
+        if folder.is_dir()
+        else set()
+    )
+    return sorted(names | set(ws.models))
 
 
 def _policy_names(ws: Workspace) -> set[str]:
@@ -307,14 +465,39 @@ def _unknown_of(what: str, value: str, known: Iterable[str], where: str) -> str:
 
 def _check_dataset(ws: Workspace, ds: Loaded[Dataset], problems: list[Problem]) -> list[str] | None:
     record = ds.record
+    columns = _dataset_columns(ws, ds, problems)
     try:
         expectations = ws.expectations_path(record)
         if not expectations.is_file():
             problems.append(
                 ds.doc.problem(("expectations",), f"file not found: {rel(ws.root, expectations)}")
             )
+        else:
+            _check_expectations(ws, ds, expectations, columns, problems)
     except OutsideRepository as exc:
         problems.append(ds.doc.problem(("expectations",), f"{record.expectations!r} {exc.reason}"))
+    return columns
+
+
+def _check_expectations(
+    ws: Workspace,
+    ds: Loaded[Dataset],
+    path: Path,
+    columns: list[str] | None,
+    problems: list[Problem],
+) -> None:
+    """Types, kwargs and columns of the expectations file, as datachecks will read it."""
+    try:
+        doc = load_path(path, rel(ws.root.resolve(), path))
+        parse_suite(doc, ds.record.name, columns)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+
+
+def _dataset_columns(
+    ws: Workspace, ds: Loaded[Dataset], problems: list[Problem]
+) -> list[str] | None:
+    record = ds.record
     if record.is_remote:
         return None
     try:
@@ -362,16 +545,20 @@ def _check_model(
         out.append(
             doc.problem(("stage",), _unknown_stage(m.stage, (*BUILTIN_STAGES, *config.stage_names)))
         )
-    prefixes = config.estimators.allow
-    if config_ok and not any(m.model.estimator.startswith(p) for p in prefixes):
-        allowed = ", ".join(prefixes)
-        out.append(
-            doc.problem(
-                ("model", "estimator"),
-                f"{m.model.estimator!r} is not allowed; estimators must start with "
-                f"{allowed} (modelward.yaml estimators.allow)",
-            )
+    if config_ok:
+        spec = list(
+            estimators.check(m.model.estimator, m.model.params, config.estimators.allow, ("model",))
         )
+        out.extend(doc.problem(loc, message) for loc, message in spec)
+        kind = estimators.kind_of(m.model.estimator, m.model.params)
+        want = "classifier" if m.task == "classification" else "regressor"
+        if kind is not None and kind != want and not spec:
+            out.append(
+                doc.problem(
+                    ("model", "estimator"),
+                    f"{m.model.estimator.rsplit('.', 1)[-1]} is a {kind}, but the task is {m.task}",
+                )
+            )
     known = METRICS_BY_TASK[m.task]
     for i, metric in enumerate(m.evaluation.metrics):
         if metric not in known:
@@ -437,6 +624,51 @@ def _missing_column(col: str, cols: list[str], dataset: str) -> str:
     close = difflib.get_close_matches(col, cols, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"column {col!r} is not in dataset {dataset!r}{hint}"
+
+
+def deep_check(ws: Workspace) -> None:
+    """`validate --deep`: sha256 pins and the data's dtypes (reads the data; imports pandas).
+
+    Raises InvalidInput with every problem: a pin that does not match, a regression
+    target that is not numeric, a classification target with one class.
+    """
+    from .dataio import locate, read_frame
+    from .errors import DataError
+
+    problems: list[Problem] = []
+    frames = {}
+    for name, ds in sorted(ws.datasets.items()):
+        if ds.record.is_remote:
+            continue  # fetching is not validation; train and check-data verify the pin
+        try:
+            frames[name] = read_frame(locate(ws, name))
+        except DataError as exc:
+            problems.append(Problem(exc.path, exc.line or 1, "", str(exc).split(": ", 1)[-1]))
+    for model in ws.models.values():
+        m, doc = model.record, model.doc
+        frame = frames.get(m.data.dataset)
+        if frame is None or m.data.target not in frame.columns:
+            continue
+        target = frame[m.data.target]
+        from .evaluation import is_numeric
+
+        if m.task == "regression" and not is_numeric(target):
+            problems.append(
+                doc.problem(
+                    ("data", "target"),
+                    f"the regression target {m.data.target!r} is not numeric "
+                    f"(dtype {target.dtype})",
+                )
+            )
+        if m.task == "classification" and target.nunique() < 2:
+            problems.append(
+                doc.problem(
+                    ("data", "target"),
+                    f"the target {m.data.target!r} has one class only; a classifier needs two",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
 
 
 def inventory(ws: Workspace) -> dict[str, object]:
