@@ -477,3 +477,161 @@ def test_cli_train_corrupt_store_exits_2_and_force_repairs(example_dir: Path) ->
     repaired = cli("train", "diabetes", "--force", "--repo", example_dir)
     assert repaired.exit_code == 0, repaired.output
     assert repaired.output.startswith("diabetes: trained in ")
+
+
+# ---------------------------------------------------------------- real data that used to crash
+
+
+def _add_column(path: Path, name: str, fn: object) -> None:
+    """Append a CSV column whose cells are fn(row_index)."""
+    lines = path.read_text().splitlines()
+    out = [f"{lines[0]},{name}"]
+    out += [f"{line},{fn(i)}" for i, line in enumerate(lines[1:])]  # type: ignore[operator]
+    path.write_text("\n".join(out) + "\n")
+
+
+def test_a_data_file_with_a_header_and_no_rows_is_refused_at_the_pin(example_dir: Path) -> None:
+    csv = example_dir / "data/diabetes/diabetes.csv"
+    csv.write_text(csv.read_text().splitlines()[0] + "\n")
+    repin(example_dir, "diabetes")
+    with pytest.raises(DataError) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "data/diabetes/dataset.yaml:5: data/diabetes/diabetes.csv has a header but no rows; "
+        "there is nothing to check or train on"
+    )
+    result = cli("train", "diabetes", "--repo", example_dir)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert store_files(example_dir) == []
+
+
+def test_an_estimator_with_required_arguments_names_them(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "sklearn.linear_model.Ridge",
+        "sklearn.ensemble.VotingRegressor",
+    )
+    edit(example_dir / "models/diabetes/model.yaml", "{alpha: 1.0}", "{}")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:17: model.estimator: VotingRegressor needs estimators "
+        "in model.params (no default)"
+    )
+    result = cli("train", "diabetes", "--repo", example_dir)
+    assert (result.exit_code, "unexpected error" in result.output) == (2, False)
+
+
+def test_date_strings_are_refused_as_features_naming_the_exclude_fix(example_dir: Path) -> None:
+    _add_column(
+        example_dir / "data/diabetes/diabetes.csv",
+        "visit_date",
+        lambda i: f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+    )
+    repin(example_dir, "diabetes")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:12: data.features: feature 'visit_date' holds date strings "
+        "(e.g. '2024-01-01') in data/diabetes/diabetes.csv; a date is not a feature: add "
+        "'visit_date' to data.features.exclude (or derive a number from it, such as an age "
+        "in days, in the data)"
+    )
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "target: progression",
+        "target: progression\n  features: {exclude: [visit_date]}",
+    )
+    assert training.train(load(example_dir), "diabetes").metrics["r2"] == pytest.approx(
+        PINNED["diabetes"]["r2"], abs=1e-6
+    )
+
+
+def test_parquet_datetime64_columns_are_refused_as_features(example_dir: Path) -> None:
+    import pandas as pd
+
+    folder = example_dir / "data/diabetes"
+    frame = pd.read_csv(folder / "diabetes.csv")
+    frame["visit"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame.index, unit="D")
+    frame.to_parquet(folder / "diabetes.parquet")
+    edit(folder / "dataset.yaml", "source: diabetes.csv", "source: diabetes.parquet")
+    repin(example_dir, "diabetes")
+    with pytest.raises(InvalidInput, match=r"feature 'visit' holds dates \(datetime64\[\w+\]\)"):
+        training.train(load(example_dir), "diabetes")
+
+
+def test_a_text_feature_with_too_many_values_is_refused_naming_the_column(
+    example_dir: Path,
+) -> None:
+    manifest = example_dir / "models/churn/model.yaml"
+    edit(manifest, "exclude: [customer_id, gender]", "exclude: [gender]")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:18: data.features: feature 'customer_id' has 5000 distinct "
+        "values in data/churn/churn.csv, more than max_categories (1000); one-hot encoding "
+        "would make a column of each: exclude it (an identifier?) or raise "
+        "data.features.max_categories"
+    )
+    edit(manifest, "exclude: [gender]", "exclude: [customer_id, gender], max_categories: 3")
+    with pytest.raises(InvalidInput, match=r"feature 'region' has 4 distinct .*\(3\)"):
+        training.train(load(example_dir), "churn")
+    assert store_files(example_dir) == []
+
+
+def test_a_slice_column_with_more_than_50_values_is_refused_with_the_bins_fix(
+    example_dir: Path,
+) -> None:
+    edit(example_dir / "models/diabetes/model.yaml", "slices: [sex]", "slices: [sex, bmi]")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:23: evaluation.slices[1]: slice column 'bmi' has 163 "
+        "distinct values in data/diabetes/diabetes.csv, more than 50; "
+        "bin it: {column: bmi, bins: [...]}"
+    )
+
+
+def test_a_binned_slice_gets_metrics_per_interval(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "slices: [sex]",
+        "slices: [sex, {column: age, bins: [0, 40, 60, 120]}]",
+    )
+    result = training.train(load(example_dir), "diabetes")
+    groups = result.slice_metrics["age"]
+    assert sorted(groups) == ["[0, 40)", "[40, 60)", "[60, 120)"]
+    assert sum(g["n"] for g in groups.values()) == 89
+    assert set(groups["[40, 60)"]["metrics"]) == set(PINNED["diabetes"])
+
+
+def test_bins_must_increase(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "slices: [sex]",
+        "slices: [{column: age, bins: [0, 60, 40]}]",
+    )
+    with pytest.raises(InvalidInput) as err:
+        load(example_dir)
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:23: evaluation.slices[0].bins: bin edges must increase strictly"
+    )
+
+
+def test_the_trained_in_time_covers_evaluation_and_slices(
+    example_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from modelward import evaluation
+
+    real = evaluation.evaluate
+
+    def slow_evaluate(*args: object, **kwargs: object) -> evaluation.Evaluation:
+        time.sleep(0.3)  # stands for a slow evaluation; the real one still runs
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "evaluate", slow_evaluate)
+    result = training.train(load(example_dir), "diabetes")
+    assert result.fit_seconds >= 0.3

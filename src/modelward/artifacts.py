@@ -22,6 +22,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -56,7 +57,13 @@ def package_version(name: str) -> str:
         return "unknown"
 
 
-def artifact_key(ws: Workspace, model_record: Model, data_sha256: str, suite_sha256: str) -> str:
+def artifact_key(
+    ws: Workspace,
+    model_record: Model,
+    data_sha256: str,
+    suite_sha256: str,
+    read: Mapping[str, Any] | None = None,
+) -> str:
     """The store key: what training depends on, in canonical form, hashed.
 
     version, stage, owners, card and description are left out: bumping a version or
@@ -64,16 +71,17 @@ def artifact_key(ws: Workspace, model_record: Model, data_sha256: str, suite_sha
     """
     del ws  # the key depends on the inputs only, not on where the checkout lives
     manifest = model_record.model_dump(mode="json", by_alias=True, include=set(KEY_FIELDS))
-    return canonical_hash(
-        {
-            "manifest": manifest,
-            "data_sha256": data_sha256,
-            "suite_sha256": suite_sha256,
-            "scikit-learn": package_version("scikit-learn"),
-            "joblib": package_version("joblib"),
-            "pipeline": PIPELINE_VERSION,
-        }
-    )
+    inputs: dict[str, Any] = {
+        "manifest": manifest,
+        "data_sha256": data_sha256,
+        "suite_sha256": suite_sha256,
+        "scikit-learn": package_version("scikit-learn"),
+        "joblib": package_version("joblib"),
+        "pipeline": PIPELINE_VERSION,
+    }
+    if read:  # how the CSV is parsed changes the data the model sees
+        inputs["read"] = dict(read)
+    return canonical_hash(inputs)
 
 
 def store_root(ws: Workspace) -> Path | str:

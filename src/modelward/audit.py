@@ -379,7 +379,8 @@ class _RecheckContext:
             lost = [
                 r.value.slice
                 for r in rules
-                if r.value.slice not in c.slice_metrics and r.value.slice in model.evaluation.slices
+                if r.value.slice not in c.slice_metrics
+                and r.value.slice in model.evaluation.slice_columns
             ]
             if lost:
                 return f"the tag records no metrics per {', '.join(lost)}"

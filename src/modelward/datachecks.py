@@ -268,7 +268,7 @@ def _columns(ws: Workspace, dataset: str) -> list[str] | None:
     if not path.is_file():
         return None
     try:
-        return read_columns(path, record.file_format)
+        return read_columns(path, record.file_format, record.read.sep, record.read.encoding)
     except (OSError, ValueError):
         return None  # reading the data reports it with the file's name
 

@@ -656,7 +656,7 @@ class _Context:
         metric, column, max_gap = rule.metric, rule.slice, rule.max_gap
         values = self.candidate.slice_metrics.get(column)
         if values is None:
-            if column not in self.model.evaluation.slices:
+            if column not in self.model.evaluation.slice_columns:
                 return "fail", f"{column} is not among evaluation.slices, so no {metric} per slice"
             return "fail", f"{metric} per {column} was not computed"
         scored: list[tuple[float, str, int]] = []

@@ -20,6 +20,7 @@ from .manifest import (
     AppliesTo,
     Approvals,
     Artifacts,
+    BinnedSlice,
     Card,
     Config,
     Dataset,
@@ -34,6 +35,7 @@ from .manifest import (
     Model,
     NoRegression,
     Policy,
+    ReadOptions,
     Record,
     Rule,
     Split,
@@ -43,8 +45,11 @@ from .manifest import (
 )
 
 SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
-    ("models/NAME/model.yaml", (Model, Card, DataSpec, Features, Split, Estimator, Evaluation)),
-    ("data/NAME/dataset.yaml", (Dataset,)),
+    (
+        "models/NAME/model.yaml",
+        (Model, Card, DataSpec, Features, Split, Estimator, Evaluation, BinnedSlice),
+    ),
+    ("data/NAME/dataset.yaml", (Dataset, ReadOptions)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
     ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators)),
