@@ -13,7 +13,7 @@ from conftest import GitRepo, cli, make_repo
 from modelward.changes import AffectedModel, ChangedFile, default_base, plan
 from modelward.errors import GitError, UsageError
 
-ALL = ("breast-cancer", "churn", "diabetes")
+ALL = ("breast-cancer", "churn", "diabetes", "wine")
 
 
 def branch(repo: GitRepo, name: str = "feature") -> None:
@@ -386,7 +386,7 @@ def test_plan_command_prints_reasons_and_governance_files(repo: GitRepo) -> None
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("plan: main (")
-    assert "3 models affected" in lines
+    assert "4 models affected" in lines
     assert "  churn          changed  manifest changed; policy staging changed" in lines
     assert lines[-2:] == [
         "governance files changed (need approval of governance owners):",

@@ -36,7 +36,7 @@ def test_every_command_and_option_has_help_text() -> None:
 def test_validate_on_the_example_instance_lists_the_inventory() -> None:
     result = cli("validate", "--repo", ROOT)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("valid: 3 models, 3 datasets, 2 policies, 2 waivers")
+    assert result.output.startswith("valid: 4 models, 4 datasets, 2 policies, 2 waivers")
     for name in ("churn", "breast-cancer", "diabetes", "production", "staging"):
         assert name in result.output
 
@@ -47,7 +47,7 @@ def test_validate_json_is_machine_readable() -> None:
     result = cli("validate", "--repo", ROOT, "--format", "json")
     data = json.loads(result.output)
     assert data["valid"] is True
-    assert [m["name"] for m in data["models"]] == ["breast-cancer", "churn", "diabetes"]
+    assert [m["name"] for m in data["models"]] == ["breast-cancer", "churn", "diabetes", "wine"]
 
 
 def test_invalid_manifest_exits_2_with_file_line_field_message(example_dir: Path) -> None:

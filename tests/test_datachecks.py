@@ -159,7 +159,7 @@ def test_check_data_json_carries_every_outcome(example_dir: Path) -> None:
     assert result.exit_code == 1
     payload = json.loads(result.output)
     assert payload["success"] is False
-    assert sorted(payload["datasets"]) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(payload["datasets"]) == ["breast-cancer", "churn", "diabetes", "wine"]
     churn = DataCheckResult.from_dict(payload["datasets"]["churn"])
     assert [o.index for o in churn.failed] == [2, 4, 7]
     assert churn.failed[1].to_dict() == {
@@ -204,7 +204,7 @@ def test_check_data_on_the_example_instance_exits_0(example_dir: Path) -> None:
     result = cli("check-data", "--repo", example_dir)
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "3 datasets: 3 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "4 datasets: 4 passed, 0 failed"
 
 
 def test_check_data_refuses_an_unknown_dataset_name(example_dir: Path) -> None:
@@ -564,7 +564,7 @@ def test_a_dataset_used_by_two_models_is_checked_once_per_run(
     second.write_text(churn.replace("name: churn", "name: churn-weekly"))
     ws = load(example_dir)
     used = [m.record.data.dataset for m in ws.models.values()]
-    assert sorted(used) == ["breast-cancer", "churn", "churn", "diabetes"]
+    assert sorted(used) == ["breast-cancer", "churn", "churn", "diabetes", "wine"]
     ran: list[str] = []
     real = datachecks.run_suite
 
@@ -576,8 +576,8 @@ def test_a_dataset_used_by_two_models_is_checked_once_per_run(
 
     results = check_datasets(ws, used, use_cache=False)
 
-    assert sorted(ran) == ["breast-cancer", "churn", "diabetes"]
-    assert sorted(results) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(ran) == ["breast-cancer", "churn", "diabetes", "wine"]
+    assert sorted(results) == ["breast-cancer", "churn", "diabetes", "wine"]
 
 
 @pytest.mark.slow

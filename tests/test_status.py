@@ -32,6 +32,7 @@ def test_a_repository_without_tags_is_synced_only_where_no_stage_is_desired(
     assert {n: (m.state, m.reason) for n, m in result.items()} == {
         "breast-cancer": ("OutOfSync", "no registry tags yet"),
         "churn": ("Synced", "no stage desired and none assigned"),
+        "wine": ("Synced", "no stage desired and none assigned"),
         "diabetes": ("Synced", "no stage desired and none assigned"),
     }
 
@@ -136,7 +137,7 @@ def test_status_command_prints_a_table_and_exits_0_when_out_of_sync(
 
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "3 models: 2 Synced, 1 OutOfSync"
+    assert lines[0] == "4 models: 3 Synced, 1 OutOfSync"
     assert lines[2].split() == ["model", "desired", "actual", "status", "reason"]
     assert lines[4] == (
         "  breast-cancer  0.3.0 -> staging  -       OutOfSync  no registry tags yet"
@@ -169,7 +170,7 @@ def test_status_refuses_an_invalid_manifest_with_exit_2(example_repo: GitRepo) -
 
     assert result.exit_code == 2
     assert (
-        "models/churn/model.yaml:4: version: 'v1.3' is not a semantic version like 1.2.0"
+        "models/churn/model.yaml:4: version: 'v1.3' is not a semantic version; did you mean '1.3.0'?"
         in result.output
     )
 

@@ -38,8 +38,19 @@ PINNED = {
         "neg_root_mean_squared_error": -56.16977597638343,
         "neg_mean_absolute_error": -44.62597631680091,
     },
+    "wine": {
+        "roc_auc_ovr": 0.998949198949199,
+        "f1_macro": 0.9807538091419407,
+        "balanced_accuracy": 0.9777777777777779,
+        "neg_log_loss": -0.087311184788268,
+    },
 }
-SIZES = {"churn": (4000, 1000), "breast-cancer": (426, 143), "diabetes": (353, 89)}
+SIZES = {
+    "churn": (4000, 1000),
+    "breast-cancer": (426, 143),
+    "diabetes": (353, 89),
+    "wine": (124, 54),
+}
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
@@ -448,9 +459,10 @@ def test_cli_train_all_models_puts_each_in_its_own_folder(
         "breast-cancer",
         "churn",
         "diabetes",
+        "wine",
     ]
     heads = [line.split(":")[0] for line in result.output.splitlines() if not line[0].isspace()]
-    assert heads == ["breast-cancer", "churn", "diabetes"]
+    assert heads == ["breast-cancer", "churn", "diabetes", "wine"]
 
 
 def test_cli_train_bad_input_exits_2_without_a_traceback(example_dir: Path) -> None:
@@ -635,3 +647,56 @@ def test_the_trained_in_time_covers_evaluation_and_slices(
     monkeypatch.setattr(evaluation, "evaluate", slow_evaluate)
     result = training.train(load(example_dir), "diabetes")
     assert result.fit_seconds >= 0.3
+
+
+# ---------------------------------------------------------------- multi-class
+
+
+def test_the_3_class_model_has_a_3_by_3_confusion_matrix_and_binned_slices(
+    example_dir: Path,
+) -> None:
+    result = training.train(load(example_dir), "wine")
+    assert result.confusion_matrix == {
+        "labels": ["barbera", "barolo", "grignolino"],
+        "matrix": [[14, 0, 1], [0, 18, 0], [0, 0, 21]],
+    }
+    groups = result.slice_metrics["alcohol"]
+    assert {k: g["n"] for k, g in groups.items()} == {
+        "[11, 12.5)": 22,
+        "[12.5, 13.5)": 15,
+        "[13.5, 15)": 17,
+    }
+    # log loss knows all three classes, so a slice that lacks one still has a value
+    assert groups["[11, 12.5)"]["metrics"]["neg_log_loss"] == pytest.approx(
+        -0.06637574499394869, abs=1e-6
+    )
+    # one-vs-rest AUC is undefined for a class absent from the slice: null with the reason
+    assert groups["[11, 12.5)"]["metrics"]["roc_auc_ovr"] is None
+    assert "roc_auc_ovr" in groups["[11, 12.5)"]["reasons"]
+
+
+def test_binary_only_metrics_on_a_3_class_target_are_all_reported_before_the_fit(
+    example_dir: Path,
+) -> None:
+    edit(
+        example_dir / "models/wine/model.yaml",
+        "metrics: [roc_auc_ovr, f1_macro, balanced_accuracy, neg_log_loss]",
+        "metrics: [roc_auc, f1_macro, precision, average_precision]",
+    )
+    edit(example_dir / "models/wine/model.yaml", "primary: f1_macro", "primary: roc_auc")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "wine")
+    names = (
+        "accuracy, balanced_accuracy, f1_macro, f1_micro, f1_weighted, jaccard_macro, "
+        "jaccard_weighted, matthews_corrcoef, neg_log_loss, precision_macro, precision_micro, "
+        "precision_weighted, recall_macro, recall_micro, recall_weighted, roc_auc_ovo, "
+        "roc_auc_ovo_weighted, roc_auc_ovr, roc_auc_ovr_weighted"
+    )
+    head = "models/wine/model.yaml:20: evaluation.metrics"
+    why = "is for two classes, but 'cultivar' has 3 in data/wine/wine.csv (barbera, barolo, grignolino)"
+    assert str(err.value).splitlines() == [
+        f"{head}[0]: 'roc_auc' {why}; use 'roc_auc_ovr' or another of: {names}",
+        f"{head}[2]: 'precision' {why}; use 'precision_macro' or another of: {names}",
+        f"{head}[3]: 'average_precision' {why}; use one of: {names}",
+    ]
+    assert store_files(example_dir) == []

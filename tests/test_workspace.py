@@ -19,8 +19,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_the_example_instance_loads_with_its_links(example_dir: Path) -> None:
     ws = load(example_dir)
-    assert sorted(ws.models) == ["breast-cancer", "churn", "diabetes"]
-    assert sorted(ws.datasets) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(ws.models) == ["breast-cancer", "churn", "diabetes", "wine"]
+    assert sorted(ws.datasets) == ["breast-cancer", "churn", "diabetes", "wine"]
     assert sorted(ws.policies) == ["production", "staging"]
     assert ws.waivers is not None and len(ws.waivers.record.waivers) == 2
     assert ws.models["churn"].path == "models/churn/model.yaml"

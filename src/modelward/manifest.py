@@ -52,6 +52,8 @@ CLASSIFICATION_METRICS = frozenset(
         "f1_micro",
         "f1_weighted",
         "jaccard",
+        "jaccard_macro",
+        "jaccard_weighted",
         "matthews_corrcoef",
         "neg_brier_score",
         "neg_log_loss",
@@ -87,6 +89,20 @@ REGRESSION_METRICS = frozenset(
         "d2_absolute_error_score",
     }
 )
+BINARY_ONLY_METRICS = {
+    "roc_auc": "roc_auc_ovr",
+    "f1": "f1_macro",
+    "precision": "precision_macro",
+    "recall": "recall_macro",
+    "jaccard": "jaccard_macro",
+    "average_precision": None,
+    "neg_brier_score": "neg_log_loss",
+}
+"""Scorers defined for two classes only, with their multi-class counterpart (if any)."""
+MULTICLASS_METRICS = sorted(
+    m for m in CLASSIFICATION_METRICS if m not in BINARY_ONLY_METRICS and m != "neg_brier_score"
+)
+"""Scorers that work for any number of classes."""
 METRICS_BY_TASK = {"classification": CLASSIFICATION_METRICS, "regression": REGRESSION_METRICS}
 ALL_METRICS = CLASSIFICATION_METRICS | REGRESSION_METRICS
 BUILTIN_STAGES = ("none", "archived")

@@ -26,7 +26,7 @@ from . import __version__, artifacts
 from .dataio import DataFile, locate, read_frame
 from .errors import InvalidInput, UsageError
 from .hashing import canonical_hash
-from .manifest import Model
+from .manifest import BINARY_ONLY_METRICS, MULTICLASS_METRICS, Model
 from .workspace import Loaded, Workspace, state_dir
 
 if TYPE_CHECKING:
@@ -170,6 +170,7 @@ def _fit_and_store(
     features = feature_columns(loaded, list(frame.columns), data.display)
     X, y = frame[features], frame[record.data.target]
     check_target(loaded, y, data.display)
+    check_metrics(loaded, y, data.display)
     check_features(loaded, X, data.display)
     slices = slice_frame(loaded, frame, data.display)
     estimator = make_estimator(ws, loaded)
@@ -321,6 +322,32 @@ def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
                 )
             ]
         )
+
+
+def check_metrics(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
+    """Every metric that cannot score this target's number of classes, in one error, pre-fit."""
+    record, doc = loaded.record, loaded.doc
+    if record.task != "classification":
+        return
+    classes = sorted(y.dropna().unique().tolist(), key=str)
+    if len(classes) <= 2:
+        return
+    shown = ", ".join(str(c) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+    problems = []
+    for i, metric in enumerate(record.evaluation.metrics):
+        if metric not in BINARY_ONLY_METRICS:
+            continue
+        instead = BINARY_ONLY_METRICS[metric]
+        hint = f"use {instead!r} or another of: " if instead else "use one of: "
+        problems.append(
+            doc.problem(
+                ("evaluation", "metrics", i),
+                f"{metric!r} is for two classes, but {record.data.target!r} has "
+                f"{len(classes)} in {display} ({shown}); {hint}{', '.join(MULTICLASS_METRICS)}",
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
 
 
 def first(series: pd.Series) -> Any:
