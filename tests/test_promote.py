@@ -449,7 +449,7 @@ def test_audit_verify_flags_a_bypass_and_passes_a_clean_promotion(repo: GitRepo)
             "tag": "breast-cancer#staging#2",
             "check": "policy",
             "message": f"staging/approvals would not have passed under the policies of "
-            f"{bypass_base[:12]}: 0 of 1 approvals from owners; membership of "
+            f"{bypass_base[:12]}: 0 approvals (1 required) from owners; membership of "
             "@acme/health-ds is unknown, so its members cannot be counted",
         }
     ]

@@ -73,7 +73,7 @@ def test_report_shows_deltas_waiver_failing_expectation_and_pending_approval() -
         "max_value=3000 | 3 (0.53%) | 3120.5, 4254.0, 3432.0 | — |"
     )
     (pending,) = rows_of(report, "⏳ pending")
-    assert pending.startswith("| ⏳ pending | staging | approvals | 0 of 1 approvals")
+    assert pending.startswith("| ⏳ pending | staging | approvals | 0 approvals (1 required)")
     assert "_Deleted in this pull request: no metrics._" in report
     assert (
         "| data sha256 | `8a99991d9de6189e8bc3fb5e2560593ab73d0dabbd195631fd5bedce1fa2df74` |"
@@ -307,7 +307,7 @@ def test_annotations_point_at_the_rule_lines_of_failing_and_pending_verdicts() -
             "file": "policies/staging.yaml",
             "line": 11,
             "level": "notice",
-            "message": "breast-cancer: staging/approvals pending: 0 of 1 approvals from owners "
+            "message": "breast-cancer: staging/approvals pending: 0 approvals (1 required) from owners "
             "(@acme/health-ds, dana); the author does not count",
         },
     ]

@@ -51,31 +51,43 @@ class Funnel(click.Group):
         try:
             return super().invoke(ctx)
         except InvalidInput as exc:
-            fmt = (ctx.meta.get("modelward.format") or "text") if ctx else "text"
-            if fmt == "json":
-                click.echo(
-                    json.dumps(
-                        {"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2
-                    )
-                )
+            if _json(ctx):
+                problems = [p.as_dict() for p in exc.problems]
+                _echo_error(exc, exc.exit_code, {"valid": False, "problems": problems})
             else:
                 for problem in exc.problems:
                     click.echo(str(problem), err=True)
             ctx.exit(exc.exit_code)
         except ModelwardError as exc:
-            click.echo(f"modelward: {exc}", err=True)
+            if _json(ctx):
+                _echo_error(exc, exc.exit_code)
+            else:
+                click.echo(f"modelward: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
             if ctx.meta.get("modelward.traceback"):
                 raise
+            if _json(ctx):
+                _echo_error(exc, INTERNAL_ERROR)
             click.echo(
                 f"modelward: unexpected error: {type(exc).__name__}: {exc}\n"
                 "This is a bug in modelward. Run again with --traceback and report the output.",
                 err=True,
             )
             ctx.exit(INTERNAL_ERROR)
+
+
+def _json(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("modelward.format") == "json")
+
+
+def _echo_error(exc: Exception, code: int, extra: dict[str, Any] | None = None) -> None:
+    """--format json: the error as one JSON object on stdout, so a pipeline can parse it."""
+    kind = type(exc).__name__ if isinstance(exc, ModelwardError) else "InternalError"
+    error = {"type": kind, "message": str(exc), "exit_code": code}
+    click.echo(json.dumps({**(extra or {}), "error": error}, indent=2))
 
 
 @click.group(cls=Funnel, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -309,6 +321,7 @@ def render_data_checks(results: Sequence[Any]) -> str:
 @main.command()
 @click.argument("model")
 @REPO
+@FORMAT("markdown", "json")
 @click.option(
     "--metrics",
     "metrics_file",
@@ -316,11 +329,16 @@ def render_data_checks(results: Sequence[Any]) -> str:
     default=None,
     help="metrics.json written by `modelward train MODEL --out DIR`, for the Evaluation section.",
 )
-def card(model: str, repo: Path, metrics_file: Path | None) -> None:
-    """Print the model card of MODEL in Markdown."""
+def card(model: str, repo: Path, fmt: str, metrics_file: Path | None) -> None:
+    """Print the model card of MODEL in Markdown (or as JSON: {"model", "card"})."""
     from .report import card_for
 
-    click.echo(card_for(repo, model, metrics_file), nl=False)
+    _set_format(fmt)
+    text = card_for(repo, model, metrics_file)
+    if fmt == "json":
+        click.echo(json.dumps({"model": model, "card": text}, indent=2))
+        return
+    click.echo(text, nl=False)
 
 
 # ---- registry commands

@@ -666,6 +666,14 @@ class Estimators(Record):
     """Import-path prefixes; checked without importing anything."""
 
 
+class LocalForge(Record):
+    """What the local forge (no GitHub) needs to know that GitHub would tell."""
+
+    teams: dict[str, list[str]] = {}
+    """Team handle -> member logins, e.g. {acme/credit-ds: [dana, erin]}; read from the base
+    branch, so that owners given as teams can approve without GitHub."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -684,6 +692,8 @@ class Config(Record):
     """Owners of policies/ and modelward.yaml."""
     estimators: Estimators = Estimators()
     """Estimator allow-list."""
+    local: LocalForge = LocalForge()
+    """Settings of the local forge (team membership)."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:
@@ -699,6 +709,15 @@ class Config(Record):
                     _unknown("stage", stage.promotes_from, names),
                 )
         return self
+
+    def local_teams(self) -> dict[str, frozenset[str]]:
+        """local.teams as '@org/team' (lowercased) -> member logins, the forge's team shape."""
+        return {
+            "@" + handle.strip().lstrip("@").lower(): frozenset(
+                m.strip().lstrip("@") for m in members
+            )
+            for handle, members in self.local.teams.items()
+        }
 
     @property
     def stage_names(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from .manifest import (
     FairnessGap,
     Features,
     Governance,
+    LocalForge,
     Metric,
     Model,
     NoRegression,
@@ -52,7 +53,7 @@ SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
     ("data/NAME/dataset.yaml", (Dataset, ReadOptions)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
-    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators)),
+    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators, LocalForge)),
 )
 HEADER = (
     "<!-- Generated from src/modelward/manifest.py by scripts/gen_reference.py; "
