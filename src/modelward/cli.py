@@ -282,6 +282,11 @@ def check_data(datasets: tuple[str, ...], repo: Path, fmt: str, no_cache: bool) 
         click.get_current_context().exit(1)
 
 
+def _as_written(value: Any) -> str:
+    """JSON with non-ASCII text as written: "Genève", not "Gen\\u00e8ve"."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def render_data_checks(results: Sequence[Any]) -> str:
     """One block per dataset, a line per failing expectation, then a summary."""
     out: list[str] = []
@@ -301,9 +306,17 @@ def render_data_checks(results: Sequence[Any]) -> str:
             if o.unexpected_count is not None:
                 parts.append(f"{o.unexpected_count} unexpected ({o.unexpected_percent:.2f}%)")
             if o.sample:
-                parts.append("e.g. " + ", ".join(json.dumps(v) for v in o.sample))
+                counts = list(o.sample_counts) or [None] * len(o.sample)
+                shown = [
+                    _as_written(v) + (f" ({n} rows)" if n is not None and n > 1 else "")
+                    for v, n in zip(o.sample, counts, strict=False)
+                ]
+                parts.append("e.g. " + ", ".join(shown))
+            if o.rows:
+                what = f"{o.row_key} " if o.row_key else "rows "
+                parts.append(what + ", ".join(_as_written(r) for r in o.rows))
             if o.observed is not None:
-                parts.append(f"observed {json.dumps(o.observed)}")
+                parts.append(f"observed {_as_written(o.observed)}")
             out.append(f"  {res.path}:{o.line}: " + "; ".join(parts))
     passed = sum(1 for r in results if r.success)
     failing = sum(len(r.failed) for r in results)

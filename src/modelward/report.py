@@ -361,13 +361,17 @@ def percent(value: Any) -> str:
 
 
 def kwargs_text(kwargs: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in kwargs.items())
+    return ", ".join(
+        f"{k}={json.dumps(v, default=str, ensure_ascii=False)}" for k, v in kwargs.items()
+    )
 
 
 def sample_text(values: Sequence[Any] | None, count: int, width: int) -> str:
     if not values:
         return ""
-    shown = [_clip(json.dumps(v, default=str), width) for v in list(values)[:count]]
+    shown = [
+        _clip(json.dumps(v, default=str, ensure_ascii=False), width) for v in list(values)[:count]
+    ]
     more = len(values) - count
     return ", ".join(shown) + (f", … (+{more})" if more > 0 else "")
 
