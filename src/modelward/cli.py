@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .errors import InvalidInput, ModelwardError
+from .errors import CheckFailed, InvalidInput, ModelwardError
 
 INTERNAL_ERROR = 4
 
@@ -59,7 +59,7 @@ class Funnel(click.Group):
                     click.echo(str(problem), err=True)
             ctx.exit(exc.exit_code)
         except ModelwardError as exc:
-            if _json(ctx):
+            if _json(ctx) and not isinstance(exc, CheckFailed):  # a failed check printed its JSON
                 _echo_error(exc, exc.exit_code)
             else:
                 click.echo(f"modelward: {exc}", err=True)

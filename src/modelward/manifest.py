@@ -649,7 +649,9 @@ class Artifacts(Record):
     """Where trained artifacts are stored, content-addressed."""
 
     store: str = ".modelward/artifacts"
-    """A directory inside the repository, or an fsspec URL (s3://..., gs://...)."""
+    """A folder inside the repository, seen by one machine only (each clone and CI job
+    has its own), or an fsspec URL such as s3://bucket/modelward or gs://bucket/prefix,
+    shared by every clone, CI job and auditor (pip install 'modelward[fsspec]')."""
 
 
 class Governance(Record):

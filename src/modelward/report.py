@@ -90,7 +90,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2.exceptions import UndefinedError
 
-from .errors import DataError, UsageError
+from .errors import DataError, ModelwardError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -723,8 +723,39 @@ def card_for(root: Path, name: str, metrics_file: Path | None = None) -> str:
         from .training import cached  # the latest training result in the store, if any
 
         hit = cached(ws, name)
-        results = hit.to_dict() if hit is not None else None
+        results = (
+            hit.to_dict() if hit is not None else registered_results(root, name, model.version)
+        )
     return render_card(model, loaded.record if loaded else None, results)
+
+
+def registered_results(root: Path, name: str, version: str) -> dict[str, Any] | None:
+    """The metrics the registry tag of `name@version` recorded (a clone without the store)."""
+    from . import registry
+
+    try:
+        history = registry.read(root, models=[name]).models.get(name)
+    except ModelwardError:  # not a git checkout: no registry to read
+        return None
+    if history is None:
+        return None
+    for event in reversed(history.events):
+        ev = event.evidence
+        if event.kind == "register" and event.version == version and ev is not None:
+            return {
+                "metrics": dict(ev.metrics),
+                "slice_metrics": {
+                    column: {value: {"n": None, "metrics": dict(m)} for value, m in values.items()}
+                    for column, values in ev.slice_metrics.items()
+                },
+                "n_train": None,
+                "n_test": None,
+                "data_sha256": ev.data_sha256,
+                "artifact_sha256": ev.artifact_sha256,
+                "versions": dict(ev.library_versions),
+                "source": event.tag,
+            }
+    return None
 
 
 def read_results(path: Path) -> dict[str, Any]:
