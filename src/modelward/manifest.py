@@ -251,6 +251,15 @@ class Estimator(Record):
         return value
 
 
+def _edge(value: Any) -> Any:
+    """A bin edge as a float: YAML reads `1e9` as a string (it wants `1.0e+9`)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", value.strip()):
+        return float(value)
+    return value
+
+
 class BinnedSlice(Record):
     """A numeric slice column cut into intervals [b0, b1), [b1, b2), ... by its bin edges."""
 
@@ -262,10 +271,8 @@ class BinnedSlice(Record):
     @field_validator("bins", mode="before")
     @classmethod
     def _numbers(cls, value: Any) -> Any:
-        if isinstance(value, list):  # YAML integers are edges too (strict mode refuses them)
-            return [
-                float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value
-            ]
+        if isinstance(value, list):  # integers are edges too (strict mode would refuse them)
+            return [_edge(v) for v in value]
         return value
 
     @field_validator("bins")
