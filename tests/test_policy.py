@@ -539,7 +539,7 @@ def test_team_handles_count_members_only_when_membership_is_known(ws: Workspace)
     unknown = approvals_verdict(ws, Approvals("bob", ("alice", "frank")))
     assert (unknown.status, unknown.reason) == (
         "pending",
-        "1 approval (2 required) from owners (alice); not counted: frank (not in owners); "
+        "1 approval (2 required) from owners (alice); not counted: frank (not among the known owners); "
         "membership of @acme/risk-ds is unknown, so its members cannot be counted",
     )
     known = approvals_verdict(
@@ -556,7 +556,7 @@ def test_approvals_from_governance_owners(ws: Workspace) -> None:
     v = approvals_verdict(ws, Approvals("bob", ("alice",)), rule)
     assert (v.status, v.reason) == (
         "pending",
-        "0 approvals (1 required) from governance; not counted: alice (not in governance); "
+        "0 approvals (1 required) from governance; not counted: alice (not among the known governance); "
         "membership of @acme/ml-governance is unknown, so its members cannot be counted",
     )
     v = approvals_verdict(ws, Approvals("bob", ("alice", "Carol")), rule)
@@ -619,7 +619,7 @@ def test_governance_change_needs_governance_owners_approval(ws: Workspace) -> No
     assert v.reason == (
         "changes to modelward.yaml, policies/production.yaml need governance approval: "
         "0 approvals (1 required) from governance; the author's own approval does not count; "
-        "not counted: alice (not in governance); "
+        "not counted: alice (not among the known governance); "
         "membership of @acme/ml-governance is unknown, so its members cannot be counted"
     )
     assert (v.path, v.line) == ("modelward.yaml", 1)

@@ -498,7 +498,8 @@ def test_audit_verify_says_what_it_cannot_recheck_instead_of_passing(repo: GitRe
     before = merge_pr(repo, "bc-050", 8, {BC: retune})
     assert promote(repo, before).exit_code == 0
     ev = payload(repo, "breast-cancer#staging#2")
-    (repo.path / str(ev["artifact_location"])).unlink()  # the artifact is gone from here
+    (repo.path / str(ev["artifact_location"])).unlink()  # the artifact is gone from here,
+    (repo.path / ".modelward/releases/breast-cancer@v0.5.0/model.joblib").unlink()  # release too
 
     result = cli("audit", "--repo", repo.path, "--verify", "--format", "json")
 
