@@ -89,7 +89,7 @@ def main() -> None:
         step("1. Validate every manifest, dataset and policy")
         run("validate", "--repo", str(instance))
 
-        step("2. Check the data with Great Expectations, then train the three models")
+        step("2. Check the data with Great Expectations, then train the four models")
         run("check-data", "--repo", str(instance))
         run("train", "--repo", str(instance))
         print("\nAgain: every model is a cache hit now, nothing is retrained.")

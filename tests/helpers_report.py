@@ -237,7 +237,7 @@ def example_report_data() -> dict[str, Any]:
                 "staging",
                 "approvals",
                 "pending",
-                "0 of 1 approvals from owners (@acme/health-ds, dana); the author does not count",
+                "0 approvals (1 required) from owners (@acme/health-ds, dana); the author does not count",
             ),
             verdict(ws, "staging", "version_bump", "pass", "artifact changed, 0.3.0 -> 0.4.0"),
         ],

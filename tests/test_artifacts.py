@@ -164,6 +164,22 @@ def test_writes_leave_no_temporary_files_and_metrics_come_last(tmp_path: Path) -
     assert json.loads((entry / "metrics.json").read_text()) == {"artifact_sha256": "x"}
 
 
+def test_files_in_the_store_respect_the_umask(tmp_path: Path) -> None:
+    import os
+
+    for mask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+        old = os.umask(mask)
+        try:
+            store = artifacts.LocalStore(tmp_path / f"store-{mask:o}")
+            artifacts.write_entry(store, "k", b"model", {"features": {}}, {"a": 1})
+        finally:
+            os.umask(old)
+        modes = {
+            p.name: p.stat().st_mode & 0o777 for p in (tmp_path / f"store-{mask:o}" / "k").iterdir()
+        }
+        assert modes == {"metrics.json": mode, "model.joblib": mode, "profile.json": mode}
+
+
 def test_an_unreadable_metrics_record_is_a_corrupt_entry(example_dir: Path) -> None:
     ws = load(example_dir)
     entry = store_dir(example_dir) / "k"

@@ -141,10 +141,36 @@ def test_audit_verify_reports_a_missing_artifact_without_crashing(promoted: GitR
     report = audit(promoted.path, "churn", verify=True)
 
     assert report.verification is not None
+    missing = (
+        f"artifact {LOCATION} is missing: neither the store nor the release folder "
+        ".modelward/releases/churn@v1.3.0/ holds it in this clone. Artifacts live where "
+        "modelward.yaml artifacts.store says; a local folder is seen by one machine only. "
+        "Give every clone and CI job the same store with an fsspec URL (artifacts.store: "
+        "s3://bucket/modelward), or copy the store folder here, then verify again"
+    )
     assert [(f.tag, f.check, f.message) for f in report.verification.findings] == [
-        ("churn@v1.3.0", "artifact", f"artifact {LOCATION} is missing"),
-        ("churn#production#2", "artifact", f"artifact {LOCATION} is missing"),
+        ("churn@v1.3.0", "artifact", missing),
+        ("churn#production#2", "artifact", missing),
     ]
+
+
+def test_audit_verify_finds_the_artifact_in_the_release_folder_when_the_store_lacks_it(
+    promoted: GitRepo,
+) -> None:
+    stored = promoted.path / LOCATION
+    release = promoted.path / ".modelward/releases/churn@v1.3.0/model.joblib"
+    release.parent.mkdir(parents=True)
+    stored.rename(release)
+
+    report = audit(promoted.path, "churn", verify=True)
+
+    assert report.verification is not None
+    assert report.verification.findings == []
+    assert report.verification.artifacts_checked == 1
+    release.write_bytes(b"not the artifact")
+    again = audit(promoted.path, "churn", verify=True).verification
+    assert again is not None
+    assert [f.message[:60] for f in again.findings] == [f"artifact {LOCATION} hashes to "[:60]] * 2
 
 
 def test_audit_verify_catches_a_tag_on_a_commit_off_the_default_branch(

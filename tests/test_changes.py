@@ -13,7 +13,7 @@ from conftest import GitRepo, cli, make_repo
 from modelward.changes import AffectedModel, ChangedFile, default_base, plan
 from modelward.errors import GitError, UsageError
 
-ALL = ("breast-cancer", "breast-cancer-stack", "churn", "diabetes")
+ALL = ("breast-cancer", "breast-cancer-stack", "churn", "diabetes", "wine")
 
 
 def branch(repo: GitRepo, name: str = "feature") -> None:

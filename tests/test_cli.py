@@ -36,7 +36,7 @@ def test_every_command_and_option_has_help_text() -> None:
 def test_validate_on_the_example_instance_lists_the_inventory() -> None:
     result = cli("validate", "--repo", ROOT)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("valid: 4 models, 3 datasets, 3 policies, 2 waivers")
+    assert result.output.startswith("valid: 5 models, 4 datasets, 3 policies, 2 waivers")
     for name in ("churn", "breast-cancer", "diabetes", "production", "staging"):
         assert name in result.output
 
@@ -52,6 +52,7 @@ def test_validate_json_is_machine_readable() -> None:
         "breast-cancer-stack",
         "churn",
         "diabetes",
+        "wine",
     ]
 
 
@@ -68,3 +69,57 @@ def test_invalid_manifest_exits_2_with_file_line_field_message(example_dir: Path
         "models/churn/model.yaml:4: version: 'one' is not a semantic version like 1.2.0"
     )
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+REPORTING = {
+    "validate": (),
+    "plan": ("--base", "main"),
+    "check-data": ("nosuch",),
+    "card": ("nosuch",),
+    "status": (),
+    "audit": (),
+    "train": ("nosuch",),
+    "pr": ("--base", "main"),
+    "promote": ("--no-push",),
+}
+
+
+def test_every_reporting_command_takes_format_json() -> None:
+    from modelward.cli import main
+
+    for name in REPORTING:
+        formats = next(p for p in main.commands[name].params if p.name == "fmt")
+        assert "json" in formats.type.choices, name  # type: ignore[attr-defined]
+
+
+def test_the_error_path_of_format_json_prints_one_json_error_object(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from modelward.cli import main
+
+    # a folder that is no git repository and whose model names nothing that exists
+    (tmp_path / "models/m").mkdir(parents=True)
+    (tmp_path / "models/m/model.yaml").write_text("kind: Model\nname: m\n")
+    for name, args in REPORTING.items():
+        result = CliRunner().invoke(
+            main, [name, *args, "--repo", str(tmp_path), "--format", "json"]
+        )
+        assert result.exit_code in (2, 3), (name, result.output)
+        payload = json.loads(result.stdout)
+        assert set(payload["error"]) == {"type", "message", "exit_code"}, name
+        assert payload["error"]["exit_code"] == result.exit_code
+        assert "Traceback" not in result.output
+
+
+def test_format_json_lists_every_manifest_problem_with_the_error(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "models/m").mkdir(parents=True)
+    (tmp_path / "models/m/model.yaml").write_text("kind: Model\nname: m\n")
+    result = cli("validate", "--repo", tmp_path, "--format", "json")
+    payload = json.loads(result.output)
+    assert payload["valid"] is False
+    assert payload["error"]["type"] == "InvalidInput"
+    assert {p["field"] for p in payload["problems"]} >= {"apiVersion", "owners", "version"}

@@ -123,7 +123,7 @@ def test_a_broken_copy_of_churn_fails_exactly_the_expectations_it_breaks(
         (o.index, o.line, o.type, o.column, o.unexpected_count, o.unexpected_percent, o.sample)
         for o in result.failed
     ] == [
-        (2, 4, "expect_column_values_to_not_be_null", "tenure_months", 2, 0.04, (None, None)),
+        (2, 4, "expect_column_values_to_not_be_null", "tenure_months", 2, 0.04, (None,)),
         (4, 6, "expect_column_values_to_be_between", "age", 3, 0.06, (7, 130, 150)),
         (7, 9, "expect_column_values_to_be_in_set", "region", 1, 0.02, ("atlantis",)),
     ]
@@ -140,11 +140,11 @@ def test_check_data_prints_each_failing_expectation_and_exits_1(example_dir: Pat
     assert lines[0].startswith("churn: FAILED 3 of 13 expectations (checked, data ")
     assert lines[1:4] == [
         f"  {CHURN_EXPECTATIONS}:4: expect_column_values_to_not_be_null; column tenure_months; "
-        "2 unexpected (0.04%); e.g. null, null",
+        "2 unexpected (0.04%); e.g. null (2 rows); rows 6, 16",
         f"  {CHURN_EXPECTATIONS}:6: expect_column_values_to_be_between; column age; "
-        "3 unexpected (0.06%); e.g. 7, 130, 150",
+        "3 unexpected (0.06%); e.g. 7, 130, 150; rows 11, 21, 31",
         f"  {CHURN_EXPECTATIONS}:9: expect_column_values_to_be_in_set; column region; "
-        '1 unexpected (0.02%); e.g. "atlantis"',
+        '1 unexpected (0.02%); e.g. "atlantis"; rows 41',
     ]
     assert lines[4].startswith("diabetes: passed 6 expectations (checked, data ")
     assert lines[-1] == "2 datasets: 1 passed, 1 failed (3 expectations failed)"
@@ -159,7 +159,7 @@ def test_check_data_json_carries_every_outcome(example_dir: Path) -> None:
     assert result.exit_code == 1
     payload = json.loads(result.output)
     assert payload["success"] is False
-    assert sorted(payload["datasets"]) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(payload["datasets"]) == ["breast-cancer", "churn", "diabetes", "wine"]
     churn = DataCheckResult.from_dict(payload["datasets"]["churn"])
     assert [o.index for o in churn.failed] == [2, 4, 7]
     assert churn.failed[1].to_dict() == {
@@ -171,6 +171,9 @@ def test_check_data_json_carries_every_outcome(example_dir: Path) -> None:
         "unexpected_count": 3,
         "unexpected_percent": 0.06,
         "sample": [7, 130, 150],
+        "sample_counts": [1, 1, 1],
+        "rows": [11, 21, 31],
+        "row_key": None,
         "observed": None,
         "error": None,
     }
@@ -204,7 +207,7 @@ def test_check_data_on_the_example_instance_exits_0(example_dir: Path) -> None:
     result = cli("check-data", "--repo", example_dir)
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "3 datasets: 3 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "4 datasets: 4 passed, 0 failed"
 
 
 def test_check_data_refuses_an_unknown_dataset_name(example_dir: Path) -> None:
@@ -564,20 +567,22 @@ def test_a_dataset_used_by_two_models_is_checked_once_per_run(
     second.write_text(churn.replace("name: churn", "name: churn-weekly"))
     ws = load(example_dir)
     used = [m.record.data.dataset for m in ws.models.values()]
-    assert sorted(used) == ["breast-cancer", "churn", "churn", "diabetes"]
+    assert sorted(used) == ["breast-cancer", "churn", "churn", "diabetes", "wine"]
     ran: list[str] = []
     real = datachecks.run_suite
 
-    def counting(suite: datachecks.Suite, frame: Any) -> tuple[ExpectationOutcome, ...]:
+    def counting(
+        suite: datachecks.Suite, frame: Any, **options: Any
+    ) -> tuple[ExpectationOutcome, ...]:
         ran.append(suite.dataset)
-        return real(suite, frame)
+        return real(suite, frame, **options)
 
     monkeypatch.setattr(datachecks, "run_suite", counting)
 
     results = check_datasets(ws, used, use_cache=False)
 
-    assert sorted(ran) == ["breast-cancer", "churn", "diabetes"]
-    assert sorted(results) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(ran) == ["breast-cancer", "churn", "diabetes", "wine"]
+    assert sorted(results) == ["breast-cancer", "churn", "diabetes", "wine"]
 
 
 @pytest.mark.slow
@@ -633,3 +638,46 @@ def test_results_round_trip_through_json_with_numpy_values_made_plain() -> None:
     back = DataCheckResult.from_dict(data)
     assert back.expectations[0].kwargs == {"column": "age", "min_value": 18}
     assert back.to_dict() == data
+
+
+@pytest.mark.slow
+def test_with_an_id_column_failing_rows_are_named_by_id_and_text_is_shown_as_written(
+    example_dir: Path,
+) -> None:
+    edit_csv(
+        example_dir / "data" / "churn" / "churn.csv",
+        {(10, "age"): "7", (20, "age"): "7", (30, "age"): "150", (40, "region"): "atlántida"},
+    )
+    repin(example_dir)
+    manifest = example_dir / "data" / "churn" / "dataset.yaml"
+    manifest.write_text(manifest.read_text() + "id_column: customer_id\n")
+
+    result = cli("check-data", "churn", "--repo", example_dir)
+
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[1:3] == [
+        f"  {CHURN_EXPECTATIONS}:6: expect_column_values_to_be_between; column age; "
+        '3 unexpected (0.06%); e.g. 7 (2 rows), 150; customer_id "C00010", "C00020", "C00030"',
+        f"  {CHURN_EXPECTATIONS}:9: expect_column_values_to_be_in_set; column region; "
+        '1 unexpected (0.02%); e.g. "atlántida"; customer_id "C00040"',
+    ]
+    payload = json.loads(
+        cli("check-data", "churn", "--repo", example_dir, "--format", "json").output
+    )
+    age = payload["datasets"]["churn"]["expectations"][4]
+    assert (age["sample"], age["sample_counts"], age["row_key"]) == (
+        [7, 150],
+        [2, 1],
+        "customer_id",
+    )
+
+
+def test_an_unknown_id_column_is_a_validate_error(example_dir: Path) -> None:
+    manifest = example_dir / "data" / "churn" / "dataset.yaml"
+    manifest.write_text(manifest.read_text() + "id_column: customer\n")
+    with pytest.raises(InvalidInput) as err:
+        load(example_dir)
+    assert str(err.value) == (
+        "data/churn/dataset.yaml:9: id_column: column 'customer' is not in dataset 'churn'; "
+        "did you mean 'customer_id'?"
+    )

@@ -134,7 +134,12 @@ def test_records_are_frozen() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("version: 1.0.0", "version: 1", "f.yaml:4: version: expected a string (got 1)"),
+        (
+            "version: 1.0.0",
+            "version: 1",
+            "f.yaml:4: version: '1' is not a semantic version; did you mean '1.0.0'?",
+        ),
+        ("version: 1.0.0", "version: [1]", "f.yaml:4: version: expected a string (got [1])"),
         (
             "owners: [alice]",
             "owners: alice",
@@ -200,12 +205,35 @@ def test_a_misspelt_key_is_reported_together_with_the_field_it_leaves_missing() 
     ]
 
 
-@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0+", "1.2.3.4"])
+@pytest.mark.parametrize("version", ["1.0.0-", "1.0.0+", "1.2.3.4", "one"])
 def test_versions_must_be_semantic(version: str) -> None:
     text = MODEL.replace("version: 1.0.0", f"version: '{version}'")
     assert problems(text, Model) == [
         f"f.yaml:4: version: {version!r} is not a semantic version like 1.2.0"
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown", "suggested"),
+    [
+        ("1.0", "'1.0'", "1.0.0"),
+        ("'v1.0.0'", "'v1.0.0'", "1.0.0"),
+        ("'01.0.0'", "'01.0.0'", "1.0.0"),
+        ("2", "'2'", "2.0.0"),
+    ],
+)
+def test_a_near_semantic_version_suggests_the_full_one(
+    written: str, shown: str, suggested: str
+) -> None:
+    text = MODEL.replace("version: 1.0.0", f"version: {written}")
+    assert problems(text, Model) == [
+        f"f.yaml:4: version: {shown} is not a semantic version; did you mean {suggested!r}?"
+    ]
+
+
+def test_a_negative_seed_is_an_error_on_seed() -> None:
+    text = MODEL.replace("  target: y\n", "  target: y\n  split: {seed: -1}\n")
+    assert problems(text, Model) == ["f.yaml:11: data.split.seed: must be >= 0 (got -1)"]
 
 
 @pytest.mark.parametrize("version", ["0.1.0", "1.0.0-rc.1", "2.10.3+build.5", "1.0.0-alpha-1"])

@@ -138,7 +138,7 @@ def test_production_gate_passes_a_good_candidate_with_every_reason_and_line(ws: 
         ("production", "min_metric", "pass", "roc_auc 0.9012 >= 0.8000", 25),
         ("production", "no_regression", "pass", "roc_auc rose 0.0022 (0.8990 -> 0.9012)", 25),
         ("production", "fairness_gap", "pass", "recall gap across gender is 0.0112 (female 0.7010 n=480, male 0.6898 n=489), within 0.0500", 27),
-        ("production", "approvals", "pass", "2 of 2 approvals from owners (alice, carol)", 6),
+        ("production", "approvals", "pass", "2 approvals (2 required) from owners (alice, carol)", 6),
         ("production", "allowed_estimators", "pass", "sklearn.ensemble.HistGradientBoostingClassifier matches sklearn.ensemble.*", 21),
         ("production", "max_artifact_mb", "pass", "artifact is 1.23 MB, within 50 MB", 20),
         ("production", "version_bump", "pass", "version 0.9.0 -> 1.0.0", 4),
@@ -515,7 +515,8 @@ def test_authors_own_approval_does_not_count(ws: Workspace) -> None:
     v = approvals_verdict(ws, Approvals("bob", ("alice", "bob"), teams))
     assert (v.status, v.line, v.blocking) == ("pending", 6, True)
     assert (
-        v.reason == "1 of 2 approvals from owners (alice); the author's own approval does not count"
+        v.reason
+        == "1 approval (2 required) from owners (alice); the author's own approval does not count"
     )
 
 
@@ -523,13 +524,13 @@ def test_author_approval_counts_when_exclude_author_is_false(ws: Workspace) -> N
     v = approvals_verdict(
         ws, Approvals("bob", ("alice", "bob")), "{min: 2, from: owners, exclude_author: false}"
     )
-    assert (v.status, v.reason) == ("pass", "2 of 2 approvals from owners (alice, bob)")
+    assert (v.status, v.reason) == ("pass", "2 approvals (2 required) from owners (alice, bob)")
 
 
 def test_logins_compare_case_insensitively_with_or_without_at(ws: Workspace) -> None:
     v = approvals_verdict(ws, Approvals("@BOB", ("@Alice", "ALICE", "Bob", "@bob")))
     assert v.reason == (
-        "1 of 2 approvals from owners (Alice); the author's own approval does not count; "
+        "1 approval (2 required) from owners (Alice); the author's own approval does not count; "
         "membership of @acme/risk-ds is unknown, so its members cannot be counted"
     )
 
@@ -538,13 +539,16 @@ def test_team_handles_count_members_only_when_membership_is_known(ws: Workspace)
     unknown = approvals_verdict(ws, Approvals("bob", ("alice", "frank")))
     assert (unknown.status, unknown.reason) == (
         "pending",
-        "1 of 2 approvals from owners (alice); not counted: frank (not in owners); "
+        "1 approval (2 required) from owners (alice); not counted: frank (not among the known owners); "
         "membership of @acme/risk-ds is unknown, so its members cannot be counted",
     )
     known = approvals_verdict(
         ws, Approvals("bob", ("alice", "frank"), {"@ACME/Risk-DS": frozenset({"Frank"})})
     )
-    assert (known.status, known.reason) == ("pass", "2 of 2 approvals from owners (alice, frank)")
+    assert (known.status, known.reason) == (
+        "pass",
+        "2 approvals (2 required) from owners (alice, frank)",
+    )
 
 
 def test_approvals_from_governance_owners(ws: Workspace) -> None:
@@ -552,11 +556,11 @@ def test_approvals_from_governance_owners(ws: Workspace) -> None:
     v = approvals_verdict(ws, Approvals("bob", ("alice",)), rule)
     assert (v.status, v.reason) == (
         "pending",
-        "0 of 1 approvals from governance; not counted: alice (not in governance); "
+        "0 approvals (1 required) from governance; not counted: alice (not among the known governance); "
         "membership of @acme/ml-governance is unknown, so its members cannot be counted",
     )
     v = approvals_verdict(ws, Approvals("bob", ("alice", "Carol")), rule)
-    assert (v.status, v.reason) == ("pass", "1 of 1 approvals from governance (Carol)")
+    assert (v.status, v.reason) == ("pass", "1 approval (1 required) from governance (Carol)")
 
 
 def test_approvals_from_governance_fail_when_none_is_configured(ws: Workspace) -> None:
@@ -580,11 +584,14 @@ def test_approvals_from_an_explicit_login_list(ws: Workspace) -> None:
     v = approvals_verdict(ws, Approvals("dave", ("dave", "erin", "alice")), rule)
     assert (v.status, v.reason) == (
         "pending",
-        "1 of 2 approvals from [dave, @Erin] (erin); the author's own approval does not count; "
+        "1 approval (2 required) from [dave, @Erin] (erin); the author's own approval does not count; "
         "not counted: alice (not in [dave, @Erin])",
     )
     v = approvals_verdict(ws, Approvals("bob", ("dave", "erin")), rule)
-    assert (v.status, v.reason) == ("pass", "2 of 2 approvals from [dave, @Erin] (dave, erin)")
+    assert (v.status, v.reason) == (
+        "pass",
+        "2 approvals (2 required) from [dave, @Erin] (dave, erin)",
+    )
 
 
 def test_no_approvals_yet_is_pending_not_failed(ws: Workspace) -> None:
@@ -592,7 +599,7 @@ def test_no_approvals_yet_is_pending_not_failed(ws: Workspace) -> None:
         ws, candidate(ws), approvals=Approvals("bob", (), {"@acme/risk-ds": frozenset()})
     )
     v = one(verdicts, "approvals")
-    assert (v.status, v.reason) == ("pending", "0 of 2 approvals from owners")
+    assert (v.status, v.reason) == ("pending", "0 approvals (2 required) from owners")
     assert summarize(verdicts) == "pending"
 
 
@@ -611,8 +618,8 @@ def test_governance_change_needs_governance_owners_approval(ws: Workspace) -> No
     )
     assert v.reason == (
         "changes to modelward.yaml, policies/production.yaml need governance approval: "
-        "0 of 1 approvals from governance; the author's own approval does not count; "
-        "not counted: alice (not in governance); "
+        "0 approvals (1 required) from governance; the author's own approval does not count; "
+        "not counted: alice (not among the known governance); "
         "membership of @acme/ml-governance is unknown, so its members cannot be counted"
     )
     assert (v.path, v.line) == ("modelward.yaml", 1)
@@ -625,7 +632,7 @@ def test_governance_change_passes_with_a_governance_owner_approval(ws: Workspace
     )
     assert (v.status, v.reason, v.path) == (
         "pass",
-        "changes to policies/waivers.yaml approved: 1 of 1 approvals from governance (gina)",
+        "changes to policies/waivers.yaml approved: 1 approval (1 required) from governance (gina)",
         "policies/waivers.yaml",
     )
 
@@ -720,7 +727,7 @@ def test_review_event_recomputes_only_the_approvals(ws: Workspace) -> None:
     )
     assert [(v.policy, v.rule) for v in again] == [(v.policy, v.rule) for v in first]
     assert one(again, "approvals").reason == (
-        "2 of 2 approvals from owners (alice, carol); the author's own approval does not count"
+        "2 approvals (2 required) from owners (alice, carol); the author's own approval does not count"
     )
     assert one(again, "min_metric") == one(first, "min_metric")  # no retraining, same numbers
     assert summarize(again) == "fail"

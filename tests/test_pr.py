@@ -366,3 +366,43 @@ def test_bad_refs_and_sub_folders(example_repo: GitRepo) -> None:
     example_repo.commit("Notes", {"NOTES.md": "x\n"})
     result = cli("pr", "--repo", example_repo.path / "models", "--base", "main")
     assert result.exit_code == 0, result.output
+
+
+def _approvals_reason(out: str, head: str) -> str:
+    data = extract_data(out, head_sha=head)
+    assert data is not None
+    verdicts = [v for v in data["models"][0]["verdicts"] if v["rule"] == "approvals"]
+    return str(verdicts[0]["reason"])
+
+
+def test_local_teams_in_the_base_modelward_yaml_let_a_team_member_approve(
+    example_repo: GitRepo,
+) -> None:
+    config = example_repo.path / "modelward.yaml"
+    config.write_text(config.read_text() + "local:\n  teams: {acme/health-ds: [frank]}\n")
+    example_repo.commit("Local forge: health-ds members")
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    head = example_repo.commit("Bump breast-cancer")
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "frank")
+    assert code == 0, out
+    assert _approvals_reason(out, head) == "1 approval (1 required) from owners (frank)"
+
+
+def test_a_team_member_the_forge_cannot_see_is_not_called_a_non_owner(
+    example_repo: GitRepo,
+) -> None:
+    branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
+    bump = example_repo.path / "models/breast-cancer/model.yaml"
+    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    # the pull request cannot make itself a team member: teams come from the base
+    config = example_repo.path / "modelward.yaml"
+    config.write_text(config.read_text() + "local:\n  teams: {acme/health-ds: [frank]}\n")
+    head = example_repo.commit("Bump breast-cancer and add frank to the team")
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "frank")
+    assert code == 1
+    assert _approvals_reason(out, head) == (
+        "0 approvals (1 required) from owners; not counted: frank (not among the known owners); "
+        "membership of @acme/health-ds is unknown, so its members cannot be counted"
+    )

@@ -449,7 +449,7 @@ def test_audit_verify_flags_a_bypass_and_passes_a_clean_promotion(repo: GitRepo)
             "tag": "breast-cancer#staging#2",
             "check": "policy",
             "message": f"staging/approvals would not have passed under the policies of "
-            f"{bypass_base[:12]}: 0 of 1 approvals from owners; membership of "
+            f"{bypass_base[:12]}: 0 approvals (1 required) from owners; membership of "
             "@acme/health-ds is unknown, so its members cannot be counted",
         }
     ]
@@ -498,7 +498,8 @@ def test_audit_verify_says_what_it_cannot_recheck_instead_of_passing(repo: GitRe
     before = merge_pr(repo, "bc-050", 8, {BC: retune})
     assert promote(repo, before).exit_code == 0
     ev = payload(repo, "breast-cancer#staging#2")
-    (repo.path / str(ev["artifact_location"])).unlink()  # the artifact is gone from here
+    (repo.path / str(ev["artifact_location"])).unlink()  # the artifact is gone from here,
+    (repo.path / ".modelward/releases/breast-cancer@v0.5.0/model.joblib").unlink()  # release too
 
     result = cli("audit", "--repo", repo.path, "--verify", "--format", "json")
 

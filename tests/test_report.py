@@ -73,7 +73,7 @@ def test_report_shows_deltas_waiver_failing_expectation_and_pending_approval() -
         "max_value=3000 | 3 (0.53%) | 3120.5, 4254.0, 3432.0 | — |"
     )
     (pending,) = rows_of(report, "⏳ pending")
-    assert pending.startswith("| ⏳ pending | staging | approvals | 0 of 1 approvals")
+    assert pending.startswith("| ⏳ pending | staging | approvals | 0 approvals (1 required)")
     assert "_Deleted in this pull request: no metrics._" in report
     assert (
         "| data sha256 | `8a99991d9de6189e8bc3fb5e2560593ab73d0dabbd195631fd5bedce1fa2df74` |"
@@ -307,7 +307,7 @@ def test_annotations_point_at_the_rule_lines_of_failing_and_pending_verdicts() -
             "file": "policies/staging.yaml",
             "line": 11,
             "level": "notice",
-            "message": "breast-cancer: staging/approvals pending: 0 of 1 approvals from owners "
+            "message": "breast-cancer: staging/approvals pending: 0 approvals (1 required) from owners "
             "(@acme/health-ds, dana); the author does not count",
         },
     ]
@@ -442,3 +442,27 @@ def test_card_command_reads_the_latest_training_result_from_the_store(example_di
     assert after.exit_code == 0
     assert "No training result was given" not in after.output
     assert "0.4173" in after.output  # r2 of the example, as the trainer recorded it
+
+
+def test_card_reads_metrics_from_the_registry_when_the_store_lacks_the_entry(
+    tmp_path: Path,
+) -> None:
+    from conftest import make_repo
+    from helpers_registry import evidence, ours
+
+    repo = make_repo(tmp_path)  # a fresh clone: no .modelward/ store
+    registered = evidence(
+        model="diabetes",
+        version="2.1.0",
+        action="register",
+        stage=None,
+        metrics={"r2": 0.4173, "neg_root_mean_squared_error": -56.17},
+        slice_metrics={"sex": {"female": {"r2": 0.39}, "male": {"r2": 0.44}}},
+    )
+    ours(repo.path, "diabetes@v2.1.0", repo.head(), registered)
+    result = cli("card", "diabetes", "--repo", repo.path)
+    assert result.exit_code == 0, result.output
+    assert "No training result was given" not in result.output
+    assert "as registered in the tag `diabetes@v2.1.0`" in result.output
+    assert "0.4173" in result.output and "0.44" in result.output
+    assert not (repo.path / ".modelward" / "artifacts").exists()

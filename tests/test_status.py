@@ -33,6 +33,7 @@ def test_a_repository_without_tags_is_synced_only_where_no_stage_is_desired(
         "breast-cancer": ("OutOfSync", "no registry tags yet"),
         "breast-cancer-stack": ("Synced", "no stage desired and none assigned"),
         "churn": ("Synced", "no stage desired and none assigned"),
+        "wine": ("Synced", "no stage desired and none assigned"),
         "diabetes": ("Synced", "no stage desired and none assigned"),
     }
 
@@ -170,7 +171,7 @@ def test_status_refuses_an_invalid_manifest_with_exit_2(example_repo: GitRepo) -
 
     assert result.exit_code == 2
     assert (
-        "models/churn/model.yaml:4: version: 'v1.3' is not a semantic version like 1.2.0"
+        "models/churn/model.yaml:4: version: 'v1.3' is not a semantic version; did you mean '1.3.0'?"
         in result.output
     )
 

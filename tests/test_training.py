@@ -44,12 +44,19 @@ PINNED = {
         "neg_root_mean_squared_error": -56.16977597638343,
         "neg_mean_absolute_error": -44.62597631680091,
     },
+    "wine": {
+        "roc_auc_ovr": 0.998949198949199,
+        "f1_macro": 0.9807538091419407,
+        "balanced_accuracy": 0.9777777777777779,
+        "neg_log_loss": -0.087311184788268,
+    },
 }
 SIZES = {
     "churn": (4000, 1000),
     "breast-cancer": (426, 143),
-    "breast-cancer-stack": (426, 143),
     "diabetes": (353, 89),
+    "breast-cancer-stack": (426, 143),
+    "wine": (124, 54),
 }
 
 
@@ -462,9 +469,10 @@ def test_cli_train_all_models_puts_each_in_its_own_folder(
         "breast-cancer-stack",
         "churn",
         "diabetes",
+        "wine",
     ]
     heads = [line.split(":")[0] for line in result.output.splitlines() if not line[0].isspace()]
-    assert heads == ["breast-cancer", "breast-cancer-stack", "churn", "diabetes"]
+    assert heads == ["breast-cancer", "breast-cancer-stack", "churn", "diabetes", "wine"]
 
 
 def test_cli_train_bad_input_exits_2_without_a_traceback(example_dir: Path) -> None:
@@ -491,3 +499,214 @@ def test_cli_train_corrupt_store_exits_2_and_force_repairs(example_dir: Path) ->
     repaired = cli("train", "diabetes", "--force", "--repo", example_dir)
     assert repaired.exit_code == 0, repaired.output
     assert repaired.output.startswith("diabetes: trained in ")
+
+
+# ---------------------------------------------------------------- real data that used to crash
+
+
+def _add_column(path: Path, name: str, fn: object) -> None:
+    """Append a CSV column whose cells are fn(row_index)."""
+    lines = path.read_text().splitlines()
+    out = [f"{lines[0]},{name}"]
+    out += [f"{line},{fn(i)}" for i, line in enumerate(lines[1:])]  # type: ignore[operator]
+    path.write_text("\n".join(out) + "\n")
+
+
+def test_a_data_file_with_a_header_and_no_rows_is_refused_at_the_pin(example_dir: Path) -> None:
+    csv = example_dir / "data/diabetes/diabetes.csv"
+    csv.write_text(csv.read_text().splitlines()[0] + "\n")
+    repin(example_dir, "diabetes")
+    with pytest.raises(DataError) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "data/diabetes/dataset.yaml:5: data/diabetes/diabetes.csv has a header but no rows; "
+        "there is nothing to check or train on"
+    )
+    result = cli("train", "diabetes", "--repo", example_dir)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert store_files(example_dir) == []
+
+
+def test_an_estimator_with_required_arguments_names_them(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "sklearn.linear_model.Ridge",
+        "sklearn.ensemble.VotingRegressor",
+    )
+    edit(example_dir / "models/diabetes/model.yaml", "{alpha: 1.0}", "{}")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:17: model.estimator: VotingRegressor needs estimators "
+        "in model.params (no default)"
+    )
+    result = cli("train", "diabetes", "--repo", example_dir)
+    assert (result.exit_code, "unexpected error" in result.output) == (2, False)
+
+
+def test_date_strings_are_refused_as_features_naming_the_exclude_fix(example_dir: Path) -> None:
+    _add_column(
+        example_dir / "data/diabetes/diabetes.csv",
+        "visit_date",
+        lambda i: f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+    )
+    repin(example_dir, "diabetes")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:12: data.features: feature 'visit_date' holds date strings "
+        "(e.g. '2024-01-01') in data/diabetes/diabetes.csv; a date is not a feature: add "
+        "'visit_date' to data.features.exclude (or derive a number from it, such as an age "
+        "in days, in the data)"
+    )
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "target: progression",
+        "target: progression\n  features: {exclude: [visit_date]}",
+    )
+    assert training.train(load(example_dir), "diabetes").metrics["r2"] == pytest.approx(
+        PINNED["diabetes"]["r2"], abs=1e-6
+    )
+
+
+def test_parquet_datetime64_columns_are_refused_as_features(example_dir: Path) -> None:
+    import pandas as pd
+
+    folder = example_dir / "data/diabetes"
+    frame = pd.read_csv(folder / "diabetes.csv")
+    frame["visit"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame.index, unit="D")
+    frame.to_parquet(folder / "diabetes.parquet")
+    edit(folder / "dataset.yaml", "source: diabetes.csv", "source: diabetes.parquet")
+    repin(example_dir, "diabetes")
+    with pytest.raises(InvalidInput, match=r"feature 'visit' holds dates \(datetime64\[\w+\]\)"):
+        training.train(load(example_dir), "diabetes")
+
+
+def test_a_text_feature_with_too_many_values_is_refused_naming_the_column(
+    example_dir: Path,
+) -> None:
+    manifest = example_dir / "models/churn/model.yaml"
+    edit(manifest, "exclude: [customer_id, gender]", "exclude: [gender]")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "churn")
+    assert str(err.value) == (
+        "models/churn/model.yaml:18: data.features: feature 'customer_id' has 5000 distinct "
+        "values in data/churn/churn.csv, more than max_categories (1000); one-hot encoding "
+        "would make a column of each: exclude it (an identifier?) or raise "
+        "data.features.max_categories"
+    )
+    edit(manifest, "exclude: [gender]", "exclude: [customer_id, gender], max_categories: 3")
+    with pytest.raises(InvalidInput, match=r"feature 'region' has 4 distinct .*\(3\)"):
+        training.train(load(example_dir), "churn")
+    assert store_files(example_dir) == []
+
+
+def test_a_slice_column_with_more_than_50_values_is_refused_with_the_bins_fix(
+    example_dir: Path,
+) -> None:
+    edit(example_dir / "models/diabetes/model.yaml", "slices: [sex]", "slices: [sex, bmi]")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "diabetes")
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:23: evaluation.slices[1]: slice column 'bmi' has 163 "
+        "distinct values in data/diabetes/diabetes.csv, more than 50; "
+        "bin it: {column: bmi, bins: [...]}"
+    )
+
+
+def test_a_binned_slice_gets_metrics_per_interval(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "slices: [sex]",
+        "slices: [sex, {column: age, bins: [0, 40, 60, 120]}]",
+    )
+    result = training.train(load(example_dir), "diabetes")
+    groups = result.slice_metrics["age"]
+    assert sorted(groups) == ["[0, 40)", "[40, 60)", "[60, 120)"]
+    assert sum(g["n"] for g in groups.values()) == 89
+    assert set(groups["[40, 60)"]["metrics"]) == set(PINNED["diabetes"])
+
+
+def test_bins_must_increase(example_dir: Path) -> None:
+    edit(
+        example_dir / "models/diabetes/model.yaml",
+        "slices: [sex]",
+        "slices: [{column: age, bins: [0, 60, 40]}]",
+    )
+    with pytest.raises(InvalidInput) as err:
+        load(example_dir)
+    assert str(err.value) == (
+        "models/diabetes/model.yaml:23: evaluation.slices[0].bins: bin edges must increase strictly"
+    )
+
+
+def test_the_trained_in_time_covers_evaluation_and_slices(
+    example_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from modelward import evaluation
+
+    real = evaluation.evaluate
+
+    def slow_evaluate(*args: object, **kwargs: object) -> evaluation.Evaluation:
+        time.sleep(0.3)  # stands for a slow evaluation; the real one still runs
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "evaluate", slow_evaluate)
+    result = training.train(load(example_dir), "diabetes")
+    assert result.fit_seconds >= 0.3
+
+
+# ---------------------------------------------------------------- multi-class
+
+
+def test_the_3_class_model_has_a_3_by_3_confusion_matrix_and_binned_slices(
+    example_dir: Path,
+) -> None:
+    result = training.train(load(example_dir), "wine")
+    assert result.confusion_matrix == {
+        "labels": ["barbera", "barolo", "grignolino"],
+        "matrix": [[14, 0, 1], [0, 18, 0], [0, 0, 21]],
+    }
+    groups = result.slice_metrics["alcohol"]
+    assert {k: g["n"] for k, g in groups.items()} == {
+        "[11, 12.5)": 22,
+        "[12.5, 13.5)": 15,
+        "[13.5, 15)": 17,
+    }
+    # log loss knows all three classes, so a slice that lacks one still has a value
+    assert groups["[11, 12.5)"]["metrics"]["neg_log_loss"] == pytest.approx(
+        -0.06637574499394869, abs=1e-6
+    )
+    # one-vs-rest AUC is undefined for a class absent from the slice: null with the reason
+    assert groups["[11, 12.5)"]["metrics"]["roc_auc_ovr"] is None
+    assert "roc_auc_ovr" in groups["[11, 12.5)"]["reasons"]
+
+
+def test_binary_only_metrics_on_a_3_class_target_are_all_reported_before_the_fit(
+    example_dir: Path,
+) -> None:
+    edit(
+        example_dir / "models/wine/model.yaml",
+        "metrics: [roc_auc_ovr, f1_macro, balanced_accuracy, neg_log_loss]",
+        "metrics: [roc_auc, f1_macro, precision, average_precision]",
+    )
+    edit(example_dir / "models/wine/model.yaml", "primary: f1_macro", "primary: roc_auc")
+    with pytest.raises(InvalidInput) as err:
+        training.train(load(example_dir), "wine")
+    names = (
+        "accuracy, balanced_accuracy, f1_macro, f1_micro, f1_weighted, jaccard_macro, "
+        "jaccard_weighted, matthews_corrcoef, neg_log_loss, precision_macro, precision_micro, "
+        "precision_weighted, recall_macro, recall_micro, recall_weighted, roc_auc_ovo, "
+        "roc_auc_ovo_weighted, roc_auc_ovr, roc_auc_ovr_weighted"
+    )
+    head = "models/wine/model.yaml:20: evaluation.metrics"
+    why = "is for two classes, but 'cultivar' has 3 in data/wine/wine.csv (barbera, barolo, grignolino)"
+    assert str(err.value).splitlines() == [
+        f"{head}[0]: 'roc_auc' {why}; use 'roc_auc_ovr' or another of: {names}",
+        f"{head}[2]: 'precision' {why}; use 'precision_macro' or another of: {names}",
+        f"{head}[3]: 'average_precision' {why}; use one of: {names}",
+    ]
+    assert store_files(example_dir) == []

@@ -104,7 +104,7 @@ def test_validate_json_on_an_invalid_repository_lists_every_problem(example_dir:
 def test_an_unexpected_exception_is_reported_as_a_bug_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(path: Path, fmt: str) -> list[str]:
+    def broken(path: Path, fmt: str, *options: str) -> list[str]:
         raise RuntimeError("header reader exploded")
 
     monkeypatch.setattr(workspace, "read_columns", broken)
@@ -120,7 +120,7 @@ def test_an_unexpected_exception_is_reported_as_a_bug_without_a_traceback(
 def test_traceback_flag_lets_an_unexpected_exception_through(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(path: Path, fmt: str) -> list[str]:
+    def broken(path: Path, fmt: str, *options: str) -> list[str]:
         raise RuntimeError("header reader exploded")
 
     monkeypatch.setattr(workspace, "read_columns", broken)

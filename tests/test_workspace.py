@@ -20,8 +20,14 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_the_example_instance_loads_with_its_links(example_dir: Path) -> None:
     ws = load(example_dir)
-    assert sorted(ws.models) == ["breast-cancer", "breast-cancer-stack", "churn", "diabetes"]
-    assert sorted(ws.datasets) == ["breast-cancer", "churn", "diabetes"]
+    assert sorted(ws.models) == [
+        "breast-cancer",
+        "breast-cancer-stack",
+        "churn",
+        "diabetes",
+        "wine",
+    ]
+    assert sorted(ws.datasets) == ["breast-cancer", "churn", "diabetes", "wine"]
     assert sorted(ws.policies) == ["fairness", "production", "staging"]
     assert ws.waivers is not None and len(ws.waivers.record.waivers) == 2
     assert ws.models["churn"].path == "models/churn/model.yaml"
@@ -45,7 +51,7 @@ def test_loading_collects_every_problem_not_just_the_first(example_dir: Path) ->
     assert [str(p) for p in info.value.problems] == [
         "data/breast-cancer/dataset.yaml:5: source: '/x' is an absolute path; "
         "give a path inside the repository",
-        "models/churn/model.yaml:4: version: expected a string (got 1.0)",
+        "models/churn/model.yaml:4: version: '1.0' is not a semantic version; did you mean '1.0.0'?",
         "models/diabetes/model.yaml:14: data.target: column 'y' is not in dataset 'diabetes'",
         "policies/staging.yaml:12: rules[4].version_bump: expected true or false "
         "(got 'yes please')",

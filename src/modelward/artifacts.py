@@ -22,6 +22,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -57,7 +58,13 @@ def package_version(name: str) -> str:
         return "unknown"
 
 
-def artifact_key(ws: Workspace, model_record: Model, data_sha256: str, suite_sha256: str) -> str:
+def artifact_key(
+    ws: Workspace,
+    model_record: Model,
+    data_sha256: str,
+    suite_sha256: str,
+    read: Mapping[str, Any] | None = None,
+) -> str:
     """The store key: what training depends on, in canonical form, hashed.
 
     version, stage, owners, card and description are left out: bumping a version or
@@ -65,16 +72,17 @@ def artifact_key(ws: Workspace, model_record: Model, data_sha256: str, suite_sha
     """
     del ws  # the key depends on the inputs only, not on where the checkout lives
     manifest = model_record.model_dump(mode="json", by_alias=True, include=set(KEY_FIELDS))
-    return canonical_hash(
-        {
-            "manifest": manifest,
-            "data_sha256": data_sha256,
-            "suite_sha256": suite_sha256,
-            "scikit-learn": package_version("scikit-learn"),
-            "joblib": package_version("joblib"),
-            "pipeline": PIPELINE_VERSION,
-        }
-    )
+    inputs: dict[str, Any] = {
+        "manifest": manifest,
+        "data_sha256": data_sha256,
+        "suite_sha256": suite_sha256,
+        "scikit-learn": package_version("scikit-learn"),
+        "joblib": package_version("joblib"),
+        "pipeline": PIPELINE_VERSION,
+    }
+    if read:  # how the CSV is parsed changes the data the model sees
+        inputs["read"] = dict(read)
+    return canonical_hash(inputs)
 
 
 def store_root(ws: Workspace) -> Path | str:
@@ -191,10 +199,17 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a shared store must be readable
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def json_bytes(value: Any) -> bytes:

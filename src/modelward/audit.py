@@ -20,6 +20,7 @@ from . import git, registry, signing
 from .errors import UsageError
 from .hashing import file_sha256
 from .registry import Event, ModelHistory
+from .statedir import STATE_DIR
 
 # manifest and workspace (pydantic) load only for --verify: reading history stays light.
 CONFIG_FILE = "modelward.yaml"
@@ -256,7 +257,7 @@ def _check_artifact(
     location, expected = ev.artifact_location, ev.artifact_sha256
     if not location or not expected:
         return None
-    from .workspace import OutsideRepository, resolve_inside
+    from .workspace import OutsideRepository
 
     if "://" in location:
         note = f"remote artifact {location} is not re-hashed here"
@@ -264,18 +265,43 @@ def _check_artifact(
             result.skipped.append(note)
         return None
     try:
-        path = resolve_inside(repo, repo / location)
+        path = locate_artifact(repo, ev)
     except OutsideRepository:
         return f"artifact location {location} lies outside the repository"
+    if path is None:
+        release = f"{STATE_DIR}/releases/{registry.register_tag(ev.model, ev.version)}/"
+        return (
+            f"artifact {location} is missing: neither the store nor the release folder "
+            f"{release} holds it in this clone. Artifacts live where modelward.yaml "
+            "artifacts.store says; a local folder is seen by one machine only. Give every "
+            "clone and CI job the same store with an fsspec URL (artifacts.store: "
+            "s3://bucket/modelward), or copy the store folder here, then verify again"
+        )
     if path not in hashes:
-        hashes[path] = file_sha256(path) if path.is_file() else None
+        hashes[path] = file_sha256(path)
         result.artifacts_checked += 1
-    actual = hashes[path]
-    if actual is None:
-        return f"artifact {location} is missing"
+    actual = hashes[path] or ""
     if actual != expected:
         return f"artifact {location} hashes to {actual[:12]}, the tag records {expected[:12]}"
     return None
+
+
+def locate_artifact(repo: Path, ev: registry.Evidence) -> Path | None:
+    """Where this clone holds the artifact a tag records: its store path, else its release.
+
+    The store path comes from the tag's evidence; the local forge's release folder
+    (.modelward/releases/MODEL@vVERSION/model.joblib) holds a copy made at promotion.
+    Raises OutsideRepository for a recorded location that leaves the repository.
+    """
+    from .workspace import resolve_inside
+
+    location = ev.artifact_location
+    candidates = []
+    if location and "://" not in location:
+        candidates.append(resolve_inside(repo, repo / location))
+    release = repo / STATE_DIR / "releases" / registry.register_tag(ev.model, ev.version)
+    candidates.append(release / "model.joblib")
+    return next((c for c in candidates if c.is_file()), None)
 
 
 # ---------------------------------------------------------------- policy re-check
@@ -384,7 +410,8 @@ class _RecheckContext:
             lost = [
                 r.value.slice
                 for r in rules
-                if r.value.slice not in c.slice_metrics and r.value.slice in model.evaluation.slices
+                if r.value.slice not in c.slice_metrics
+                and r.value.slice in model.evaluation.slice_columns
             ]
             if lost:
                 return f"the tag records no metrics per {', '.join(lost)}"

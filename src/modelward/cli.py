@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .errors import InvalidInput, ModelwardError
+from .errors import CheckFailed, InvalidInput, ModelwardError
 
 INTERNAL_ERROR = 4
 
@@ -61,31 +61,43 @@ class Funnel(click.Group):
         try:
             return super().invoke(ctx)
         except InvalidInput as exc:
-            fmt = (ctx.meta.get("modelward.format") or "text") if ctx else "text"
-            if fmt == "json":
-                click.echo(
-                    json.dumps(
-                        {"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2
-                    )
-                )
+            if _json(ctx):
+                problems = [p.as_dict() for p in exc.problems]
+                _echo_error(exc, exc.exit_code, {"valid": False, "problems": problems})
             else:
                 for problem in exc.problems:
                     click.echo(str(problem), err=True)
             ctx.exit(exc.exit_code)
         except ModelwardError as exc:
-            click.echo(f"modelward: {exc}", err=True)
+            if _json(ctx) and not isinstance(exc, CheckFailed):  # a failed check printed its JSON
+                _echo_error(exc, exc.exit_code)
+            else:
+                click.echo(f"modelward: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
             if ctx.meta.get("modelward.traceback"):
                 raise
+            if _json(ctx):
+                _echo_error(exc, INTERNAL_ERROR)
             click.echo(
                 f"modelward: unexpected error: {type(exc).__name__}: {exc}\n"
                 "This is a bug in modelward. Run again with --traceback and report the output.",
                 err=True,
             )
             ctx.exit(INTERNAL_ERROR)
+
+
+def _json(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("modelward.format") == "json")
+
+
+def _echo_error(exc: Exception, code: int, extra: dict[str, Any] | None = None) -> None:
+    """--format json: the error as one JSON object on stdout, so a pipeline can parse it."""
+    kind = type(exc).__name__ if isinstance(exc, ModelwardError) else "InternalError"
+    error = {"type": kind, "message": str(exc), "exit_code": code}
+    click.echo(json.dumps({**(extra or {}), "error": error}, indent=2))
 
 
 @click.group(cls=Funnel, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -290,6 +302,11 @@ def check_data(datasets: tuple[str, ...], repo: Path, fmt: str, no_cache: bool) 
         click.get_current_context().exit(1)
 
 
+def _as_written(value: Any) -> str:
+    """JSON with non-ASCII text as written: "Genève", not "Gen\\u00e8ve"."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def render_data_checks(results: Sequence[Any]) -> str:
     """One block per dataset, a line per failing expectation, then a summary."""
     out: list[str] = []
@@ -309,9 +326,17 @@ def render_data_checks(results: Sequence[Any]) -> str:
             if o.unexpected_count is not None:
                 parts.append(f"{o.unexpected_count} unexpected ({o.unexpected_percent:.2f}%)")
             if o.sample:
-                parts.append("e.g. " + ", ".join(json.dumps(v) for v in o.sample))
+                counts = list(o.sample_counts) or [None] * len(o.sample)
+                shown = [
+                    _as_written(v) + (f" ({n} rows)" if n is not None and n > 1 else "")
+                    for v, n in zip(o.sample, counts, strict=False)
+                ]
+                parts.append("e.g. " + ", ".join(shown))
+            if o.rows:
+                what = f"{o.row_key} " if o.row_key else "rows "
+                parts.append(what + ", ".join(_as_written(r) for r in o.rows))
             if o.observed is not None:
-                parts.append(f"observed {json.dumps(o.observed)}")
+                parts.append(f"observed {_as_written(o.observed)}")
             out.append(f"  {res.path}:{o.line}: " + "; ".join(parts))
     passed = sum(1 for r in results if r.success)
     failing = sum(len(r.failed) for r in results)
@@ -329,6 +354,7 @@ def render_data_checks(results: Sequence[Any]) -> str:
 @main.command()
 @click.argument("model")
 @REPO
+@FORMAT("markdown", "json")
 @click.option(
     "--metrics",
     "metrics_file",
@@ -336,11 +362,16 @@ def render_data_checks(results: Sequence[Any]) -> str:
     default=None,
     help="metrics.json written by `modelward train MODEL --out DIR`, for the Evaluation section.",
 )
-def card(model: str, repo: Path, metrics_file: Path | None) -> None:
-    """Print the model card of MODEL in Markdown."""
+def card(model: str, repo: Path, fmt: str, metrics_file: Path | None) -> None:
+    """Print the model card of MODEL in Markdown (or as JSON: {"model", "card"})."""
     from .report import card_for
 
-    click.echo(card_for(repo, model, metrics_file), nl=False)
+    _set_format(fmt)
+    text = card_for(repo, model, metrics_file)
+    if fmt == "json":
+        click.echo(json.dumps({"model": model, "card": text}, indent=2))
+        return
+    click.echo(text, nl=False)
 
 
 # ---- registry commands

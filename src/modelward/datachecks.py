@@ -24,7 +24,7 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ from .yamlio import load_path
 if TYPE_CHECKING:
     import pandas as pd
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: distinct samples with counts, failing row ids
 SAMPLE_SIZE = 5
 """How many unexpected values an outcome keeps (GX's partial_unexpected_list)."""
 
@@ -60,7 +60,13 @@ class ExpectationOutcome:
     unexpected_count: int | None = None
     unexpected_percent: float | None = None
     sample: tuple[Any, ...] = ()
-    """Up to five unexpected values (GX's partial_unexpected_list)."""
+    """Up to five distinct unexpected values, the most frequent first."""
+    sample_counts: tuple[int, ...] = ()
+    """How many rows hold each value of `sample`."""
+    rows: tuple[Any, ...] = ()
+    """The first failing rows: their `id_column` values, or data row numbers (1 = first row)."""
+    row_key: str | None = None
+    """The id column that `rows` holds, or None when they are row numbers."""
     observed: Any = None
     """The observed value of an aggregate expectation (a mean, a row count, ...)."""
     error: str | None = None
@@ -84,6 +90,9 @@ class ExpectationOutcome:
             "unexpected_count": self.unexpected_count,
             "unexpected_percent": self.unexpected_percent,
             "sample": json_safe(list(self.sample)),
+            "sample_counts": list(self.sample_counts),
+            "rows": json_safe(list(self.rows)),
+            "row_key": self.row_key,
             "observed": json_safe(self.observed),
             "error": self.error,
         }
@@ -99,6 +108,9 @@ class ExpectationOutcome:
             unexpected_count=data.get("unexpected_count"),
             unexpected_percent=data.get("unexpected_percent"),
             sample=tuple(data.get("sample") or ()),
+            sample_counts=tuple(int(c) for c in data.get("sample_counts") or ()),
+            rows=tuple(data.get("rows") or ()),
+            row_key=data.get("row_key"),
             observed=data.get("observed"),
             error=data.get("error"),
         )
@@ -215,7 +227,7 @@ def _columns(ws: Workspace, dataset: str) -> list[str] | None:
     if not path.is_file():
         return None
     try:
-        return read_columns(path, record.file_format)
+        return read_columns(path, record.file_format, record.read.sep, record.read.encoding)
     except (OSError, ValueError):
         return None  # reading the data reports it with the file's name
 
@@ -252,7 +264,8 @@ def check_dataset(ws: Workspace, name: str, *, use_cache: bool = True) -> DataCh
                 cached=True,
                 expectations=tuple(replace(o, line=lines[o.index]) for o in hit.expectations),
             )
-    outcomes = run_suite(suite, read_frame(data))
+    id_column = ws.datasets[name].record.id_column
+    outcomes = run_suite(suite, read_frame(data), id_column=id_column)
     result = DataCheckResult(
         dataset=name,
         data_sha256=data.sha256,
@@ -303,8 +316,14 @@ def _write_cache(path: Path, result: DataCheckResult) -> None:
 # ---------------------------------------------------------------- Great Expectations
 
 
-def run_suite(suite: Suite, frame: pd.DataFrame) -> tuple[ExpectationOutcome, ...]:
-    """Validate a DataFrame against the suite with GX, quietly and without writing files."""
+def run_suite(
+    suite: Suite, frame: pd.DataFrame, *, id_column: str | None = None
+) -> tuple[ExpectationOutcome, ...]:
+    """Validate a DataFrame against the suite with GX, quietly and without writing files.
+
+    Failing rows are named by `id_column` (GX's unexpected_index_column_names) or by
+    their row number; samples are distinct values with their counts over every failing row.
+    """
     with _quiet():
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
@@ -325,15 +344,17 @@ def run_suite(suite: Suite, frame: pd.DataFrame) -> tuple[ExpectationOutcome, ..
         batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
             batch_parameters={"dataframe": frame}
         )
-        validation = batch.validate(
-            gx_suite,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
-        )
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        if id_column is not None:
+            result_format["unexpected_index_column_names"] = [id_column]
+        validation = batch.validate(gx_suite, result_format=result_format)
     by_index = {e.index: e for e in suite.entries}
     outcomes = []
     for res in validation.results:
         entry = by_index[int(res.expectation_config.meta[_INDEX_META])]
-        outcomes.append(_outcome(entry, res.success, res.result, res.exception_info))
+        outcomes.append(
+            _outcome(entry, res.success, res.result, res.exception_info, id_column=id_column)
+        )
     return tuple(sorted(outcomes, key=lambda o: o.index))
 
 
@@ -416,11 +437,18 @@ def _kwarg_problems(exc: Exception, entry: Entry, impl: Any, problem: Any) -> li
 
 
 def _outcome(
-    entry: Entry, success: bool | None, result: Mapping[str, Any], exception: Mapping[str, Any]
+    entry: Entry,
+    success: bool | None,
+    result: Mapping[str, Any],
+    exception: Mapping[str, Any],
+    *,
+    id_column: str | None = None,
 ) -> ExpectationOutcome:
     error = _exception_message(exception or {})
     percent = result.get("unexpected_percent")
     count = result.get("unexpected_count")
+    values, counts = _distinct(result.get("unexpected_list") or [])
+    rows, row_key = _rows(result.get("unexpected_index_list") or [], id_column)
     return ExpectationOutcome(
         index=entry.index,
         line=entry.line,
@@ -429,10 +457,33 @@ def _outcome(
         success=bool(success) and error is None,
         unexpected_count=None if count is None else int(count),
         unexpected_percent=None if percent is None else round(float(percent), 4),
-        sample=tuple(json_safe(list(result.get("partial_unexpected_list") or []))[:SAMPLE_SIZE]),
+        sample=values,
+        sample_counts=counts,
+        rows=rows,
+        row_key=row_key,
         observed=json_safe(result.get("observed_value")),
         error=error,
     )
+
+
+def _distinct(unexpected: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """The most frequent distinct values (ties in order of appearance) and their counts."""
+    counts: dict[str, tuple[Any, int]] = {}
+    for value in json_safe(list(unexpected)):
+        key = json.dumps(value, sort_keys=True)
+        seen, n = counts.get(key, (value, 0))
+        counts[key] = (seen, n + 1)
+    top = sorted(counts.values(), key=lambda vc: -vc[1])[:SAMPLE_SIZE]
+    return tuple(v for v, _ in top), tuple(n for _, n in top)
+
+
+def _rows(index: Sequence[Any], id_column: str | None) -> tuple[tuple[Any, ...], str | None]:
+    """The first failing rows: ids when the dataset names an id column, else row numbers."""
+    first = list(index)[:SAMPLE_SIZE]
+    if id_column is not None and all(isinstance(i, Mapping) for i in first):
+        return tuple(json_safe([i.get(id_column) for i in first])), id_column
+    numbers = [i + 1 for i in first if isinstance(i, int) and not isinstance(i, bool)]
+    return tuple(numbers), None
 
 
 def _exception_message(info: Mapping[str, Any]) -> str | None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .hashing import file_sha256
@@ -32,6 +32,11 @@ class DataFile:
     sha256: str
     format: str
     display: str
+    read: dict[str, Any] = field(default_factory=dict)
+    """pandas.read_csv keyword arguments from dataset.yaml `read:` (only non-defaults)."""
+    manifest: str = ""
+    """The dataset.yaml that declares the file, and the line of its `source` (for errors)."""
+    line: int | None = None
 
 
 def locate(ws: Workspace, name: str) -> DataFile:
@@ -64,19 +69,68 @@ def locate(ws: Workspace, name: str) -> DataFile:
             "update the pin if the data changed on purpose",
             doc.line(("sha256",)),
         )
-    return DataFile(name, path, sha, record.file_format, display)
+    return DataFile(
+        name,
+        path,
+        sha,
+        record.file_format,
+        display,
+        read=record.read.pandas_kwargs(),
+        manifest=doc.path,
+        line=doc.line(("source",)),
+    )
 
 
 def read_frame(data: DataFile) -> pd.DataFrame:
-    """Load the file into a DataFrame (imports pandas)."""
+    """Load the file into a DataFrame (imports pandas); refuse a file without rows.
+
+    CSV is read with the dataset's `read:` options; parquet keeps the types it stores.
+    """
     import pandas as pd
 
     try:
         if data.format == "parquet":
-            return pd.read_parquet(data.path)
-        return pd.read_csv(data.path)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(data.display, f"cannot read {data.format}: {exc}") from None
+            frame = pd.read_parquet(data.path)
+        else:
+            frame = pd.read_csv(data.path, **data.read)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        hint = ""
+        if isinstance(exc, UnicodeDecodeError):
+            hint = "; set read: {encoding: latin-1} (or the file's encoding) in dataset.yaml"
+        where = data.manifest or data.display
+        raise DataError(
+            where, f"cannot read {data.display} as {data.format}: {exc}{hint}", data.line
+        ) from None
+    if len(frame) == 0:
+        raise DataError(
+            data.manifest or data.display,
+            f"{data.display} has a header but no rows; there is nothing to check or train on",
+            data.line,
+        )
+    if data.format == "csv":
+        one_column = separator_hint([str(c) for c in frame.columns], data.read.get("sep", ","))
+        if one_column:
+            raise DataError(
+                data.manifest or data.display, f"{data.display}: {one_column}", data.line
+            )
+    return frame
+
+
+SEPARATORS = (";", "\t", "|", ",")
+
+
+def separator_hint(columns: list[str], sep: str) -> str | None:
+    """A header read as one column that holds another separator: say which `read.sep` to set."""
+    if len(columns) != 1:
+        return None
+    found = next((s for s in SEPARATORS if s != sep and s in columns[0]), None)
+    if found is None:
+        return None
+    shown = "'\\t'" if found == "\t" else repr(found)
+    return (
+        f"the header is one column {columns[0][:60]!r} that contains {shown}; "
+        f"if {shown} separates the fields, set read: {{sep: {shown}}} in dataset.yaml"
+    )
 
 
 def _fetch_remote(root: Path, record: Dataset) -> Path:

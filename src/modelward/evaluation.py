@@ -58,7 +58,6 @@ def score(
 ) -> tuple[dict[str, float | None], dict[str, str], dict[str, str]]:
     """(values, reasons for None values, errors raised) for each metric on (X, y)."""
     from sklearn.exceptions import UndefinedMetricWarning
-    from sklearn.metrics import get_scorer
 
     values: dict[str, float | None] = {}
     reasons: dict[str, str] = {}
@@ -67,7 +66,7 @@ def score(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                value = float(get_scorer(name)(pipeline, X, y))
+                value = float(_scorer(name, pipeline)(pipeline, X, y))
             except ValueError as exc:
                 values[name], reasons[name], errors[name] = None, str(exc), str(exc)
                 continue
@@ -80,6 +79,20 @@ def score(
         else:
             values[name] = value
     return values, reasons, errors
+
+
+def _scorer(name: str, pipeline: Any) -> Any:
+    """scikit-learn's scorer; log loss knows every class, so a slice missing one still scores."""
+    from sklearn.metrics import get_scorer, log_loss
+
+    classes = getattr(pipeline, "classes_", None)
+    if name != "neg_log_loss" or classes is None:
+        return get_scorer(name)
+
+    def neg_log_loss(estimator: Any, X: pd.DataFrame, y: pd.Series) -> float:
+        return -float(log_loss(y, estimator.predict_proba(X), labels=list(classes)))
+
+    return neg_log_loss
 
 
 def evaluate(

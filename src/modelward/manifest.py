@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
@@ -18,7 +19,9 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -51,6 +54,8 @@ CLASSIFICATION_METRICS = frozenset(
         "f1_micro",
         "f1_weighted",
         "jaccard",
+        "jaccard_macro",
+        "jaccard_weighted",
         "matthews_corrcoef",
         "neg_brier_score",
         "neg_log_loss",
@@ -86,6 +91,20 @@ REGRESSION_METRICS = frozenset(
         "d2_absolute_error_score",
     }
 )
+BINARY_ONLY_METRICS = {
+    "roc_auc": "roc_auc_ovr",
+    "f1": "f1_macro",
+    "precision": "precision_macro",
+    "recall": "recall_macro",
+    "jaccard": "jaccard_macro",
+    "average_precision": None,
+    "neg_brier_score": "neg_log_loss",
+}
+"""Scorers defined for two classes only, with their multi-class counterpart (if any)."""
+MULTICLASS_METRICS = sorted(
+    m for m in CLASSIFICATION_METRICS if m not in BINARY_ONLY_METRICS and m != "neg_brier_score"
+)
+"""Scorers that work for any number of classes."""
 METRICS_BY_TASK = {"classification": CLASSIFICATION_METRICS, "regression": REGRESSION_METRICS}
 ALL_METRICS = CLASSIFICATION_METRICS | REGRESSION_METRICS
 BUILTIN_STAGES = ("none", "archived")
@@ -180,6 +199,8 @@ class Features(Record):
     """Use exactly these columns as features."""
     exclude: list[str] = []
     """Use every column except these (and the target)."""
+    max_categories: int = Field(1000, ge=2)
+    """A text feature with more distinct values is refused (one-hot would make a column each)."""
 
     @model_validator(mode="after")
     def _one_of(self) -> Features:
@@ -195,8 +216,8 @@ class Split(Record):
     """Share of rows held out for evaluation, between 0 and 1."""
     stratify: bool = False
     """Keep the target's class balance in both parts (classification only)."""
-    seed: int = 0
-    """Random seed of the split."""
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    """Random seed of the split, 0 to 4294967295."""
 
 
 class DataSpec(Record):
@@ -232,6 +253,49 @@ class Estimator(Record):
         return value
 
 
+def _edge(value: Any) -> Any:
+    """A bin edge as a float: YAML reads `1e9` as a string (it wants `1.0e+9`)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", value.strip()):
+        return float(value)
+    return value
+
+
+class BinnedSlice(Record):
+    """A numeric slice column cut into intervals [b0, b1), [b1, b2), ... by its bin edges."""
+
+    column: str
+    """The numeric column."""
+    bins: list[float] = Field(min_length=2)
+    """Increasing bin edges, e.g. [0, 30000, 60000, 1e9]; values outside them slice as null."""
+
+    @field_validator("bins", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        if isinstance(value, list):  # integers are edges too (strict mode would refuse them)
+            return [_edge(v) for v in value]
+        return value
+
+    @field_validator("bins")
+    @classmethod
+    def _increasing(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in itertools.pairwise(value)):
+            raise ValueError("bin edges must increase strictly")
+        return value
+
+
+def _slice_kind(value: Any) -> str:
+    return "BinnedSlice" if isinstance(value, dict | BinnedSlice) else "str"
+
+
+SliceSpec = Annotated[
+    Annotated[str, Tag("str")] | Annotated[BinnedSlice, Tag("BinnedSlice")],
+    Discriminator(_slice_kind),
+]
+"""A slice: a column name, or {column, bins}."""
+
+
 class Evaluation(Record):
     """How the model is scored."""
 
@@ -239,8 +303,14 @@ class Evaluation(Record):
     """scikit-learn scorer names, e.g. roc_auc, f1, r2, neg_root_mean_squared_error."""
     primary: Metric
     """The metric that headlines reports; one of `metrics`."""
-    slices: list[str] = []
-    """Columns whose values get metrics of their own (fairness, segments)."""
+    slices: list[SliceSpec] = []
+    """Columns whose values get metrics of their own (fairness, segments), at most 50 values
+    each; a numeric column is sliced by bins: {column: income, bins: [0, 30000, 1e9]}."""
+
+    @property
+    def slice_columns(self) -> list[str]:
+        """The column of each slice, binned or not."""
+        return [s if isinstance(s, str) else s.column for s in self.slices]
 
 
 def _source(value: str | None) -> str | None:
@@ -331,10 +401,18 @@ class Model(Record):
 
     check_name = field_validator("name")(_name)
 
-    @field_validator("version")
+    @field_validator("version", mode="before")
     @classmethod
-    def _semver(cls, value: str) -> str:
+    def _semver(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # YAML read `version: 1.0` as a number
+        elif not isinstance(value, str):
+            return value
         if not SEMVER_RE.match(value):
+            parts = value.lstrip("vV").split(".")
+            if 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts):
+                fixed = ".".join([*(str(int(p)) for p in parts), "0", "0"][:3])
+                raise ValueError(f"{value!r} is not a semantic version; did you mean {fixed!r}?")
             raise ValueError(f"{value!r} is not a semantic version like 1.2.0")
         return value
 
@@ -345,6 +423,49 @@ class Model(Record):
 
 
 # ---------------------------------------------------------------- Dataset
+
+
+class ReadOptions(Record):
+    """How a CSV file is read: passed to pandas.read_csv as written (parquet keeps its types)."""
+
+    sep: str = ","
+    """Field separator, one character: ',', ';', '\\t' or '|'."""
+    decimal: str = "."
+    """Decimal mark, one character ('.' or ',')."""
+    encoding: str = "utf-8"
+    """Text encoding, e.g. utf-8, latin-1, cp1252."""
+    na_values: list[str] = []
+    """Extra strings read as missing values, e.g. ['NA', '-', '?']."""
+    parse_dates: list[str] = []
+    """Columns read as dates (they then cannot be features; slice or exclude them)."""
+
+    @field_validator("sep", "decimal")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"must be one character (got {value!r})")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252") from None
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ReadOptions:
+        if self.sep == self.decimal:
+            raise At(("decimal",), f"the decimal mark cannot be the separator {self.sep!r}")
+        return self
+
+    def pandas_kwargs(self) -> dict[str, Any]:
+        """Only the options that differ from pandas' defaults (so the artifact key is stable)."""
+        return self.model_dump(exclude_defaults=True)
 
 
 class Dataset(Record):
@@ -369,6 +490,10 @@ class Dataset(Record):
     """Great Expectations file relative to this folder."""
     monitoring: DatasetMonitoring = DatasetMonitoring()
     """Where new data of this dataset appears, for drift checks."""
+    read: ReadOptions = ReadOptions()
+    """How a CSV file is parsed (sep, decimal, encoding, na_values, parse_dates)."""
+    id_column: str | None = None
+    """A column that identifies rows; failing data checks then list the ids of failing rows."""
 
     check_name = field_validator("name")(_name)
 
@@ -403,6 +528,8 @@ class Dataset(Record):
             raise At(("source",), f"remote source {self.source!r} needs a sha256 pin")
         if "://" in self.expectations:
             raise At(("expectations",), "expectations must be a file in the repository")
+        if self.file_format == "parquet" and self.read.pandas_kwargs():
+            raise At(("read",), "read options apply to csv files; parquet keeps its own types")
         return self
 
     @property
@@ -597,7 +724,9 @@ class Artifacts(Record):
     """Where trained artifacts are stored, content-addressed."""
 
     store: str = ".modelward/artifacts"
-    """A directory inside the repository, or an fsspec URL (s3://..., gs://...)."""
+    """A folder inside the repository, seen by one machine only (each clone and CI job
+    has its own), or an fsspec URL such as s3://bucket/modelward or gs://bucket/prefix,
+    shared by every clone, CI job and auditor (pip install 'modelward[fsspec]')."""
 
 
 class Governance(Record):
@@ -662,6 +791,14 @@ class Training(Record):
     """Wall-clock limit of one model's fit; past it the run stops with exit 1."""
 
 
+class LocalForge(Record):
+    """What the local forge (no GitHub) needs to know that GitHub would tell."""
+
+    teams: dict[str, list[str]] = {}
+    """Team handle -> member logins, e.g. {acme/credit-ds: [dana, erin]}; read from the base
+    branch, so that owners given as teams can approve without GitHub."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -686,6 +823,8 @@ class Config(Record):
     """Drift thresholds for every model, and the retraining pull-request cap."""
     training: Training = Training()
     """Training limits."""
+    local: LocalForge = LocalForge()
+    """Settings of the local forge (team membership)."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:
@@ -701,6 +840,15 @@ class Config(Record):
                     _unknown("stage", stage.promotes_from, names),
                 )
         return self
+
+    def local_teams(self) -> dict[str, frozenset[str]]:
+        """local.teams as '@org/team' (lowercased) -> member logins, the forge's team shape."""
+        return {
+            "@" + handle.strip().lstrip("@").lower(): frozenset(
+                m.strip().lstrip("@") for m in members
+            )
+            for handle, members in self.local.teams.items()
+        }
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -757,7 +905,7 @@ def _problems(doc: Document, schema: type[Record], exc: ValidationError) -> Iter
         yield doc.problem(loc, _message(schema, err, loc))
 
 
-_TAG_RE = re.compile(r"^[a-z-]+\[|^(str|int|float|bool|none)$")
+_TAG_RE = re.compile(r"^[a-z-]+\[|^(str|int|float|bool|none)$|^[A-Z][A-Za-z]+$")
 
 
 def _clean_loc(data: Any, loc: tuple[Any, ...]) -> Loc:

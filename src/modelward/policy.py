@@ -656,7 +656,7 @@ class _Context:
         metric, column, max_gap = rule.metric, rule.slice, rule.max_gap
         values = self.candidate.slice_metrics.get(column)
         if values is None:
-            if column not in self.model.evaluation.slices:
+            if column not in self.model.evaluation.slice_columns:
                 return "fail", f"{column} is not among evaluation.slices, so no {metric} per slice"
             return "fail", f"{metric} per {column} was not computed"
         scored: list[tuple[float, str, int]] = []
@@ -814,14 +814,15 @@ def _tally(
             ignored.append(shown)
 
     satisfied = len(counted) >= needed
-    text = f"{len(counted)} of {needed} approvals from {label}"
+    text = f"{len(counted)} approval{'' if len(counted) == 1 else 's'} ({needed} required) from {label}"
     if counted:
         text += f" ({', '.join(counted)})"
     notes = []
     if author_approved:
         notes.append("the author's own approval does not count")
     if ignored and not satisfied:
-        notes.append(f"not counted: {', '.join(ignored)} (not in {label})")
+        why = f"not among the known {label}" if unknown_teams else f"not in {label}"
+        notes.append(f"not counted: {', '.join(ignored)} ({why})")
     if unknown_teams and not satisfied:
         which = ", ".join(unknown_teams)
         notes.append(f"membership of {which} is unknown, so its members cannot be counted")

@@ -125,7 +125,8 @@ def _judge_change(
     rules = governance_at(repo, the_plan.base)
     refuse_committed_state(repo, the_plan.head, rules.config)
     pr = forge.pull_request(the_plan.head, base)
-    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=teams)
+    known = {**rules.config.local_teams(), **teams} if forge.name == "local" else teams
+    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=known)
     governance = evaluate_governance(
         the_plan.governance_files, rules.config, approvals.author, approvals.approvers
     )

@@ -237,7 +237,9 @@ def _prepare(
     report_checked = _check_against_report(name, result.metrics, report)
     checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
     approvals = Approvals(
-        author=pr.author if pr else None, approvers=pr.approvers if pr else (), teams={}
+        author=pr.author if pr else None,
+        approvers=pr.approvers if pr else (),
+        teams=rules.config.local_teams(),  # the local forge reads no team membership itself
     )
     candidate = Candidate.from_run(
         loaded,

@@ -20,6 +20,7 @@ from .manifest import (
     AppliesTo,
     Approvals,
     Artifacts,
+    BinnedSlice,
     Card,
     Config,
     Dataset,
@@ -31,11 +32,13 @@ from .manifest import (
     FairnessGap,
     Features,
     Governance,
+    LocalForge,
     Metric,
     Model,
     Monitoring,
     NoRegression,
     Policy,
+    ReadOptions,
     Record,
     RegistryConfig,
     RepoMonitoring,
@@ -51,9 +54,9 @@ from .manifest import (
 SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
     (
         "models/NAME/model.yaml",
-        (Model, Card, DataSpec, Features, Split, Estimator, Evaluation, Monitoring),
+        (Model, Card, DataSpec, Features, Split, Estimator, Evaluation, BinnedSlice, Monitoring),
     ),
-    ("data/NAME/dataset.yaml", (Dataset, DatasetMonitoring)),
+    ("data/NAME/dataset.yaml", (Dataset, ReadOptions, DatasetMonitoring)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
     (
@@ -68,6 +71,7 @@ SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
             RegistryConfig,
             Signing,
             RepoMonitoring,
+            LocalForge,
         ),
     ),
 )

@@ -92,7 +92,7 @@ from jinja2.exceptions import UndefinedError
 from markupsafe import Markup
 
 from . import markup
-from .errors import DataError, UsageError
+from .errors import DataError, ModelwardError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -325,13 +325,17 @@ def percent(value: Any) -> str:
 
 
 def kwargs_text(kwargs: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in kwargs.items())
+    return ", ".join(
+        f"{k}={json.dumps(v, default=str, ensure_ascii=False)}" for k, v in kwargs.items()
+    )
 
 
 def sample_text(values: Sequence[Any] | None, count: int, width: int) -> str:
     if not values:
         return ""
-    shown = [_clip(json.dumps(v, default=str), width) for v in list(values)[:count]]
+    shown = [
+        _clip(json.dumps(v, default=str, ensure_ascii=False), width) for v in list(values)[:count]
+    ]
     more = len(values) - count
     return ", ".join(shown) + (f", … (+{more})" if more > 0 else "")
 
@@ -683,8 +687,39 @@ def card_for(root: Path, name: str, metrics_file: Path | None = None) -> str:
         from .training import cached  # the latest training result in the store, if any
 
         hit = cached(ws, name)
-        results = hit.to_dict() if hit is not None else None
+        results = (
+            hit.to_dict() if hit is not None else registered_results(root, name, model.version)
+        )
     return render_card(model, loaded.record if loaded else None, results)
+
+
+def registered_results(root: Path, name: str, version: str) -> dict[str, Any] | None:
+    """The metrics the registry tag of `name@version` recorded (a clone without the store)."""
+    from . import registry
+
+    try:
+        history = registry.read(root, models=[name]).models.get(name)
+    except ModelwardError:  # not a git checkout: no registry to read
+        return None
+    if history is None:
+        return None
+    for event in reversed(history.events):
+        ev = event.evidence
+        if event.kind == "register" and event.version == version and ev is not None:
+            return {
+                "metrics": dict(ev.metrics),
+                "slice_metrics": {
+                    column: {value: {"n": None, "metrics": dict(m)} for value, m in values.items()}
+                    for column, values in ev.slice_metrics.items()
+                },
+                "n_train": None,
+                "n_test": None,
+                "data_sha256": ev.data_sha256,
+                "artifact_sha256": ev.artifact_sha256,
+                "versions": dict(ev.library_versions),
+                "source": event.tag,
+            }
+    return None
 
 
 def read_results(path: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import platform
 import time
 import warnings
@@ -24,7 +25,7 @@ from . import __version__, artifacts
 from .dataio import DataFile, locate, read_frame
 from .errors import CheckFailed, InvalidInput, UsageError
 from .hashing import canonical_hash
-from .manifest import Model
+from .manifest import BINARY_ONLY_METRICS, MULTICLASS_METRICS, Model
 from .workspace import Loaded, Workspace, state_dir
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class TrainResult:
     artifact_path: str
     versions: dict[str, str]
     fit_seconds: float
+    """Seconds of the whole training step: reading, fitting, evaluating, slicing, storing."""
     n_train: int
     n_test: int
     cached: bool
@@ -128,7 +130,7 @@ def _inputs(ws: Workspace, name: str) -> tuple[Loaded[Model], DataFile, str, str
     record = loaded.record
     data = locate(ws, record.data.dataset)
     suite = artifacts.suite_sha256(ws, record.data.dataset)
-    return loaded, data, suite, artifacts.artifact_key(ws, record, data.sha256, suite)
+    return loaded, data, suite, artifacts.artifact_key(ws, record, data.sha256, suite, data.read)
 
 
 def _from_store(ws: Workspace, loaded: Loaded[Model], key: str) -> TrainResult | None:
@@ -187,11 +189,14 @@ def _fit_and_store(
     from . import evaluation
 
     record, doc = loaded.record, loaded.doc
+    started = time.perf_counter()
     frame = read_frame(data)
     features = feature_columns(loaded, list(frame.columns), data.display)
     X, y = frame[features], frame[record.data.target]
     check_target(loaded, y, data.display)
+    check_metrics(loaded, y, data.display)
     check_features(loaded, X, data.display)
+    slices = slice_frame(loaded, frame, data.display)
     estimator = make_estimator(ws, loaded)
     pipeline = build_pipeline(record.model.preprocess, X, estimator)
 
@@ -210,7 +215,6 @@ def _fit_and_store(
             ]
         )
 
-    started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         try:
@@ -224,9 +228,8 @@ def _fit_and_store(
                     )
                 ]
             ) from None
-    fit_seconds = time.perf_counter() - started
 
-    slices = frame[list(record.evaluation.slices)].iloc[test_idx]
+    slices = slices.iloc[test_idx]
     try:
         result = evaluation.evaluate(
             pipeline,
@@ -247,6 +250,7 @@ def _fit_and_store(
     from .hashing import bytes_sha256
 
     store = artifacts.open_store(ws)
+    fit_seconds = time.perf_counter() - started
     outcome = TrainResult(
         model=record.name,
         version=record.version,
@@ -345,7 +349,7 @@ def feature_columns(loaded: Loaded[Model], columns: list[str], display: str) -> 
                 problems.append(
                     doc.problem(("data", "features", key, i), _missing(col, columns, display))
                 )
-    for i, col in enumerate(record.evaluation.slices):
+    for i, col in enumerate(record.evaluation.slice_columns):
         if col not in columns:
             problems.append(
                 doc.problem(("evaluation", "slices", i), _missing(col, columns, display))
@@ -399,6 +403,32 @@ def check_target(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
         )
 
 
+def check_metrics(loaded: Loaded[Model], y: pd.Series, display: str) -> None:
+    """Every metric that cannot score this target's number of classes, in one error, pre-fit."""
+    record, doc = loaded.record, loaded.doc
+    if record.task != "classification":
+        return
+    classes = sorted(y.dropna().unique().tolist(), key=str)
+    if len(classes) <= 2:
+        return
+    shown = ", ".join(str(c) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+    problems = []
+    for i, metric in enumerate(record.evaluation.metrics):
+        if metric not in BINARY_ONLY_METRICS:
+            continue
+        instead = BINARY_ONLY_METRICS[metric]
+        hint = f"use {instead!r} or another of: " if instead else "use one of: "
+        problems.append(
+            doc.problem(
+                ("evaluation", "metrics", i),
+                f"{metric!r} is for two classes, but {record.data.target!r} has "
+                f"{len(classes)} in {display} ({shown}); {hint}{', '.join(MULTICLASS_METRICS)}",
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
+
+
 def first(series: pd.Series) -> Any:
     """The first value as a plain Python object: `0`, not numpy 2's `np.int64(0)`."""
     return series.iloc[:1].tolist()[0]
@@ -412,18 +442,134 @@ def dtype_name(series: pd.Series) -> str:
 
 
 def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None:
+    """Refuse features the pipeline would fit badly: empty, dates, or too many categories."""
+    from .evaluation import is_numeric
+
+    record, doc = loaded.record, loaded.doc
     empty = [str(c) for c in X.columns if X[c].isna().all()]
     if empty:
         names = ", ".join(repr(c) for c in empty)
         raise InvalidInput(
             [
-                loaded.doc.problem(
+                doc.problem(
                     ("data", "features"),
                     f"feature {names} has no values in {display} (all missing); "
                     "exclude it in data.features",
                 )
             ]
         )
+    problems = []
+    for column in X.columns:
+        kind = temporal_kind(X[column])
+        if kind is not None:
+            problems.append(
+                doc.problem(
+                    ("data", "features"),
+                    f"feature {str(column)!r} holds {kind} in {display}; a date is not a "
+                    f"feature: add {str(column)!r} to data.features.exclude (or derive a "
+                    "number from it, such as an age in days, in the data)",
+                )
+            )
+    limit = record.data.features.max_categories
+    if record.model.preprocess == "auto":
+        for column in X.columns:
+            if is_numeric(X[column]) or temporal_kind(X[column]) is not None:
+                continue
+            distinct = int(X[column].nunique())
+            if distinct > limit:
+                problems.append(
+                    doc.problem(
+                        ("data", "features"),
+                        f"feature {str(column)!r} has {distinct} distinct values in {display}, "
+                        f"more than max_categories ({limit}); one-hot encoding would make a "
+                        "column of each: exclude it (an identifier?) or raise "
+                        "data.features.max_categories",
+                    )
+                )
+    if problems:
+        raise InvalidInput(problems)
+
+
+DATE_RE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\S*$"
+
+
+def temporal_kind(series: pd.Series) -> str | None:
+    """'dates (datetime64[ns])', 'date strings (e.g. '2024-01-31')' or None."""
+    from pandas.api.types import is_datetime64_any_dtype, is_string_dtype, is_timedelta64_dtype
+
+    if is_datetime64_any_dtype(series) or is_timedelta64_dtype(series):
+        return f"dates ({series.dtype})"
+    if not (is_string_dtype(series) or series.dtype == object):
+        return None
+    sample = series.dropna().astype(str).unique()[:100]
+    if len(sample) == 0 or not all(_looks_like_date(v) for v in sample):
+        return None
+    return f"date strings (e.g. {sample[0]!r})"
+
+
+def _looks_like_date(text: str) -> bool:
+    import re
+
+    import pandas as pd
+
+    if not re.match(DATE_RE, text.strip()):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pd.Timestamp(text.strip())
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return True
+
+
+MAX_SLICE_VALUES = 50
+
+
+def slice_frame(loaded: Loaded[Model], frame: pd.DataFrame, display: str) -> pd.DataFrame:
+    """One column per slice: the column as is, or its bin labels; at most 50 values each."""
+    import pandas as pd
+
+    from .evaluation import is_numeric
+
+    doc = loaded.doc
+    out: dict[str, pd.Series] = {}
+    problems = []
+    for i, spec in enumerate(loaded.record.evaluation.slices):
+        where = ("evaluation", "slices", i)
+        if isinstance(spec, str):
+            column = frame[spec]
+            distinct = int(column.nunique())
+            if distinct > MAX_SLICE_VALUES:
+                example = f"{{column: {spec}, bins: [...]}}"
+                fix = f"bin it: {example}" if is_numeric(column) else "slice a coarser column"
+                problems.append(
+                    doc.problem(
+                        where,
+                        f"slice column {spec!r} has {distinct} distinct values in {display}, "
+                        f"more than {MAX_SLICE_VALUES}; {fix}",
+                    )
+                )
+                continue
+            out[spec] = column
+            continue
+        column = frame[spec.column]
+        if not is_numeric(column):
+            problems.append(
+                doc.problem(
+                    (*where, "column"),
+                    f"binned slice column {spec.column!r} is not numeric in {display} "
+                    f"(type {dtype_name(column)})",
+                )
+            )
+            continue
+        edges = spec.bins
+        labels = [f"[{a:g}, {b:g})" for a, b in itertools.pairwise(edges)]
+        cut = pd.cut(column, bins=edges, right=False, labels=labels)
+        out[spec.column] = cut.astype(object).where(cut.notna(), None)
+    if problems:
+        raise InvalidInput(problems)
+    return pd.DataFrame(out, index=frame.index)
 
 
 # ---------------------------------------------------------------- estimator and pipeline
@@ -431,7 +577,6 @@ def check_features(loaded: Loaded[Model], X: pd.DataFrame, display: str) -> None
 
 def make_estimator(ws: Workspace, loaded: Loaded[Model]) -> Any:
     """Import the allow-listed estimator (nested ones too), check its task and params."""
-    import re
 
     from sklearn.base import BaseEstimator, is_classifier, is_regressor
     from sklearn.utils._param_validation import InvalidParameterError
@@ -458,45 +603,63 @@ def make_estimator(ws: Workspace, loaded: Loaded[Model]) -> Any:
         params = estimators.build_params(record.model.params, seed)
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         raise InvalidInput([doc.problem(("model", "params"), f"cannot build: {exc}")]) from None
+    needed = required_params(cls)
+    absent = [n for n in needed if n not in params]
+    if absent:
+        names = ", ".join(absent)
+        raise InvalidInput(
+            [doc.problem(where, f"{label} needs {names} in model.params (no default)")]
+        )
+    base = {n: params[n] for n in needed}
     try:
-        known = sorted(cls().get_params(deep=False))
-    except TypeError:
-        import inspect
-
-        known = sorted(n for n in inspect.signature(cls).parameters if n not in ("self",))
-    problems = []
-    for name in params:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-            problems.append(
-                doc.problem(("model", "params", name), f"unknown parameter of {label}; {hint}")
-            )
-    if problems:
-        raise InvalidInput(problems)
-    if "random_state" in known and "random_state" not in params:
-        params["random_state"] = seed
-    try:
-        estimator = cls(**params)
-    except TypeError as exc:
-        raise InvalidInput([doc.problem(("model", "params"), f"{label}: {exc}")]) from None
-    validate = getattr(estimator, "_validate_params", None)
-    if callable(validate):
-        try:
-            validate()
-        except InvalidParameterError as exc:
-            named = re.match(r"The '(\w+)' parameter", str(exc))
-            loc = ("model", "params", named.group(1)) if named else ("model", "params")
-            raise InvalidInput([doc.problem(loc, str(exc))]) from None
-    kind_ok = (
-        is_classifier(estimator) if record.task == "classification" else is_regressor(estimator)
-    )
+        probe = cls(**base)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            [doc.problem(("model", "params"), f"{label} cannot be built: {exc}")]
+        ) from None
+    kind_ok = is_classifier(probe) if record.task == "classification" else is_regressor(probe)
     if not kind_ok:
         want = "classifier" if record.task == "classification" else "regressor"
         raise InvalidInput(
             [doc.problem(where, f"{label} is not a {want}, but the task is {record.task}")]
         )
-    return estimator
+    known = sorted(probe.get_params(deep=False))
+    problems = []
+    for name, value in params.items():
+        loc = ("model", "params", name)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            problems.append(doc.problem(loc, f"unknown parameter of {label}; {hint}"))
+            continue
+        single = cls(**base).set_params(**{name: value})
+        validate = getattr(single, "_validate_params", None)
+        if callable(validate):
+            try:
+                validate()
+            except InvalidParameterError as exc:
+                problems.append(doc.problem(loc, str(exc)))
+    if problems:
+        raise InvalidInput(problems)
+    if "random_state" in known and "random_state" not in params:
+        params["random_state"] = seed
+    return cls(**params)
+
+
+def required_params(cls: type) -> list[str]:
+    """Constructor parameters without a default (sklearn's meta-estimators have some)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 def build_pipeline(preprocess: str, X: pd.DataFrame, estimator: Any) -> Any:

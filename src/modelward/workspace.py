@@ -509,13 +509,24 @@ def _dataset_columns(
         problems.append(ds.doc.problem(("source",), f"file not found: {rel(ws.root, path)}"))
         return None
     try:
-        return read_columns(path, record.file_format)
+        cols = read_columns(path, record.file_format, record.read.sep, record.read.encoding)
     except (OSError, ValueError) as exc:
         problems.append(ds.doc.problem(("source",), f"cannot read columns: {exc}"))
         return None
+    from .dataio import separator_hint
+
+    hint = separator_hint(cols, record.read.sep) if record.file_format == "csv" else None
+    if hint:
+        problems.append(ds.doc.problem(("source",), hint))
+        return None
+    if record.id_column is not None and record.id_column not in cols:
+        problems.append(
+            ds.doc.problem(("id_column",), _missing_column(record.id_column, cols, record.name))
+        )
+    return cols
 
 
-def read_columns(path: Path, fmt: str) -> list[str]:
+def read_columns(path: Path, fmt: str, sep: str = ",", encoding: str = "utf-8") -> list[str]:
     """Column names without loading the data."""
     if fmt == "parquet":
         import pyarrow.parquet as pq  # only repositories with parquet data pay for it
@@ -524,11 +535,19 @@ def read_columns(path: Path, fmt: str) -> list[str]:
             return list(pq.read_schema(path).names)
         except Exception as exc:  # pyarrow raises its own hierarchy
             raise ValueError(f"not a parquet file ({exc})") from None
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        try:
-            header = next(csv.reader(fh), None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ValueError(f"bad CSV header ({exc})") from None
+    encoding = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+    try:
+        text = first.decode(encoding)
+        header = next(csv.reader([text.rstrip("\r\n")], delimiter=sep), None)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"bad CSV header ({exc}); set read: {{encoding: latin-1}} (or the file's "
+            "encoding) in dataset.yaml"
+        ) from None
+    except csv.Error as exc:
+        raise ValueError(f"bad CSV header ({exc})") from None
     if not header:
         raise ValueError("the CSV file has no header row")
     return header
@@ -546,13 +565,13 @@ def _check_model(
             doc.problem(("stage",), _unknown_stage(m.stage, (*BUILTIN_STAGES, *config.stage_names)))
         )
     if config_ok:
-        spec = list(
+        spec_problems = list(
             estimators.check(m.model.estimator, m.model.params, config.estimators.allow, ("model",))
         )
-        out.extend(doc.problem(loc, message) for loc, message in spec)
+        out.extend(doc.problem(loc, message) for loc, message in spec_problems)
         kind = estimators.kind_of(m.model.estimator, m.model.params)
         want = "classifier" if m.task == "classification" else "regressor"
-        if kind is not None and kind != want and not spec:
+        if kind is not None and kind != want and not spec_problems:
             out.append(
                 doc.problem(
                     ("model", "estimator"),
@@ -603,11 +622,15 @@ def _check_model(
                 )
     if m.data.target in (features.include or []):
         out.append(doc.problem(("data", "features", "include"), "the target cannot be a feature"))
-    for i, col in enumerate(m.evaluation.slices):
+    for i, spec in enumerate(m.evaluation.slices):
+        col = spec if isinstance(spec, str) else spec.column
         if not present(col):
-            out.append(
-                doc.problem(("evaluation", "slices", i), _missing_column(col, cols, dataset))
+            at = (
+                ("evaluation", "slices", i)
+                if isinstance(spec, str)
+                else ("evaluation", "slices", i, "column")
             )
+            out.append(doc.problem(at, _missing_column(col, cols, dataset)))
     return out
 
 
