@@ -710,3 +710,17 @@ def test_binary_only_metrics_on_a_3_class_target_are_all_reported_before_the_fit
         f"{head}[3]: 'average_precision' {why}; use one of: {names}",
     ]
     assert store_files(example_dir) == []
+
+
+def test_a_second_fit_in_one_process_after_openmp_was_used_does_not_hang(
+    example_dir: Path,
+) -> None:
+    # churn's HistGradientBoosting predicts with OpenMP in this process; a child forked
+    # from it would deadlock in its first parallel region (the limit turns a hang into
+    # a TrainingTimeout instead of a stuck run)
+    ws = load(example_dir)
+    first = training.train(ws, "churn", force=True, timeout_minutes=2)
+    second = training.train(ws, "churn", force=True, timeout_minutes=2)
+
+    assert second.metrics == first.metrics
+    assert second.artifact_sha256 == first.artifact_sha256

@@ -276,58 +276,43 @@ def _fit_and_store(
 
 
 def fit_within(pipeline: Any, X: Any, y: Any, minutes: float, model: str) -> Any:
-    """Fit in a child process and return the fitted pipeline; kill the child past `minutes`.
+    """Fit under a wall-clock limit; past it, TrainingTimeout.
 
-    A thread cannot be stopped, so the fit runs in a forked process (the data and the
-    pipeline are inherited, not copied) and only the fitted pipeline comes back,
-    pickled. The same seeds give the same model as an in-process fit.
+    The fit runs in this process, not in a child: a child forked after this process
+    used OpenMP (any HistGradientBoosting predict does) deadlocks in its first parallel
+    region, and a pipeline sent back from a spawned child pickles to other bytes than
+    one fitted here, so the artifact's sha256 would depend on how it was trained.
+    SIGALRM stops the fit at its next Python step; scikit-learn's estimators iterate in
+    Python (boosting rounds, trees, optimizer steps), and the parameter bounds keep a
+    single C call short. Off the main thread (modelward embedded in a threaded program)
+    no signal can be set, and the fit runs without a limit.
     """
-    import multiprocessing
+    import signal
+    import threading
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_fit_child, args=(pipeline, X, y, sender), daemon=True)
-    child.start()
-    sender.close()
+    if threading.current_thread() is not threading.main_thread():
+        return _fit(pipeline, X, y)
+
+    def expired(signum: int, frame: Any) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, minutes * 60)
     try:
-        if not receiver.poll(minutes * 60):
-            raise TrainingTimeout(model, minutes)
-        try:
-            status, payload = receiver.recv()
-        except EOFError:
-            child.join()
-            raise CheckFailed(
-                f"training {model} stopped: its process ended with code {child.exitcode} "
-                "(out of memory?)"
-            ) from None
+        return _fit(pipeline, X, y)
+    except _Expired:
+        raise TrainingTimeout(model, minutes) from None
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        receiver.close()
-    if status == "error":
-        raise payload
-    return payload
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def _fit_child(pipeline: Any, X: Any, y: Any, sender: Any) -> None:
-    import pickle
+class _Expired(BaseException):
+    """Raised by the alarm; a BaseException, so no `except Exception` in a fit swallows it."""
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        try:
-            pipeline.fit(X, y)
-            message: tuple[str, Any] = ("ok", pipeline)
-        except (ValueError, TypeError) as exc:
-            message = ("error", type(exc)(str(exc)))
-        except Exception as exc:  # anything else is re-raised in the parent as a bug
-            message = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
-    try:
-        sender.send(message)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        sender.send(("error", RuntimeError(f"the fitted model cannot be pickled: {exc}")))
-    sender.close()
+
+def _fit(pipeline: Any, X: Any, y: Any) -> Any:
+    return pipeline.fit(X, y)
 
 
 def _missing(col: str, columns: list[str], display: str) -> str:
