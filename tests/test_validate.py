@@ -82,7 +82,15 @@ def test_validate_json_on_an_invalid_repository_lists_every_problem(example_dir:
     policy.write_text(policy.read_text().replace("enforcement: block", "enforcement: strict"))
     result = cli("validate", "--repo", example_dir, "--format", "json")
     assert result.exit_code == 2
-    assert json.loads(result.stdout) == {
+    payload = json.loads(result.stdout)
+    assert payload.pop("error") == {
+        "type": "InvalidInput",
+        "exit_code": 2,
+        "message": "models/churn/model.yaml:26: evaluation.primary: unknown metric 'roc_acu'; "
+        "did you mean 'roc_auc'?\npolicies/staging.yaml:6: enforcement: must be 'block' or "
+        "'warn' (got 'strict')",
+    }
+    assert payload == {
         "valid": False,
         "problems": [
             {
