@@ -41,11 +41,14 @@ def step(title: str, story: str) -> None:
     print(f"\n== {title} {'=' * max(3, 74 - len(title))}\n{story}", flush=True)
 
 
-def run(*args: str, cwd: Path, ok: tuple[int, ...] = (0,)) -> str:
-    """Run `modelward ARGS`, print its output without the report's machine-readable block."""
+def run(*args: str, cwd: Path, ok: tuple[int, ...] = (0,), brief: bool = False) -> str:
+    """Run `modelward ARGS` and print its output, never the report's machine-readable
+    block; `brief` prints a pull-request report's headline, summary and open verdicts."""
     print(f"\n$ modelward {shlex.join(args)}", flush=True)
     proc = subprocess.run([*MODELWARD, *args], cwd=cwd, env=ENV, capture_output=True, text=True)
     out = proc.stdout.split(DATA_BLOCK, 1)[0].rstrip()
+    if brief:
+        out = headline(out)
     if out:
         print(out)
     if proc.stderr.strip():
@@ -87,8 +90,18 @@ def ask_for_staging(manifest: Path, version: str) -> None:
     manifest.write_text(text)
 
 
-def verdict_lines(report: str) -> list[str]:
-    return [line for line in report.splitlines() if line.startswith(("| ⏳", "| ❌"))]
+def headline(report: str) -> str:
+    """The report's title, its summary table, and every verdict that is not a pass."""
+    lines = report.splitlines()
+    title = [line for line in lines if line.startswith("## ")][:1]
+    first_table: list[str] = []
+    for line in lines[lines.index(title[0]) + 1 if title else 0 :]:
+        if line.startswith("|"):
+            first_table.append(line)
+        elif first_table:
+            break
+    open_verdicts = [line for line in lines if line.startswith(("| ⏳", "| ❌"))]
+    return "\n".join([*title, "", *first_table, *(["", *open_verdicts] if open_verdicts else [])])
 
 
 def main() -> None:
@@ -116,24 +129,23 @@ def main() -> None:
     git(repo, "commit", "-qam", "Tune churn: faster learning rate; ask for staging", show=True)
     git(repo, "push", "-q", "origin", "tune-churn")
     run("plan", cwd=repo)
-    pr_args = ("pr", "--author", "alice", "--pr-number", "1")
+    report_file = home / "report-1.md"
+    pr_args = ("pr", "--author", "alice", "--pr-number", "1", "--report", str(report_file))
 
     step(
         "3. Blocked",
         "The bot checks the data, trains churn, compares it with the registry and applies\n"
         "the staging policy read from main. No owner has approved: pending, exit 1.",
     )
-    report = run(*pr_args, cwd=repo, ok=(1,))
-    print("\nWhat holds it back:")
-    for line in verdict_lines(report):
-        print("  " + line)
+    run(*pr_args, cwd=repo, ok=(1,), brief=True)
+    print(f"(the whole report, as the pull request comment shows it: {report_file})")
 
     step(
         "4. Approved",
         "bob and dave own churn and approve (alice's own approval would not count). The\n"
         "review re-evaluates approvals on the recorded results: nothing is retrained.",
     )
-    run(*pr_args, "--approved-by", "bob", "--approved-by", "dave", cwd=repo)
+    run(*pr_args, "--approved-by", "bob", "--approved-by", "dave", cwd=repo, brief=True)
 
     step("5. Merged", "The approvals travel in the merge commit's trailers.")
     git(repo, "checkout", "-q", "main", show=True)
