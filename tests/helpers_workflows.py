@@ -98,7 +98,8 @@ class Actions:
         doc = yaml.safe_load(workflow.read_text())
         job = doc["jobs"][job_id]
         self.run_id += 1
-        label = job_id if not matrix else f"{job_id}-{'-'.join(map(str, matrix.values()))}"
+        label = job_id if not matrix else f"{job_id}-{matrix.get('model', len(matrix))}"
+        label = re.sub(r"[^\w.-]", "_", label)
         home = self.home / f"run-{self.run_id}-{label}"
         temp = home / "runner-temp"
         temp.mkdir(parents=True)

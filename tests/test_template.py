@@ -61,7 +61,11 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render(tmp_path_factory.mktemp("render"))
+    """One default rendering for the read-only checks (isolated like conftest does it)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        return render(tmp_path_factory.mktemp("render"))
 
 
 def test_the_defaults_render_the_root_instance_byte_for_byte(rendered: Path) -> None:
@@ -124,11 +128,33 @@ def test_codeowners_give_models_and_data_to_owners_and_the_rest_to_governance(
     ]
 
 
+def test_the_readme_speaks_to_each_reader_and_says_how_to_protect_the_repository(
+    rendered: Path,
+) -> None:
+    readme = (rendered / "README.md").read_text()
+    for heading in ("data scientists", "reviewers", "auditors", "administrators"):
+        assert f"## For {heading}" in readme
+    for must in (
+        "current head",
+        "author's own",
+        "modelward audit churn --verify",
+        "git tag -n",
+        "`modelward/governance`",
+        "**GitHub Actions** app",
+        "Require review from Code Owners",
+        "`*@v*` and `*#*`",
+        "creations, updates and deletions",
+        '"Allow GitHub Actions to create and approve\npull requests"** off',
+    ):
+        assert must in readme, must
+
+
 def test_answers_reach_config_workflows_codeowners_and_readme(tmp_path: Path) -> None:
     repo = render(
         tmp_path,
         project_name="Risk models",
         repo_slug="risk-models",
+        github_owner="bank",
         default_branch="trunk",
         governance_team="@bank/model-risk",
         model_owners="@bank/quants, zoe",
@@ -149,6 +175,7 @@ def test_answers_reach_config_workflows_codeowners_and_readme(tmp_path: Path) ->
     assert "/models/          @bank/quants zoe" in (repo / ".github/CODEOWNERS").read_text()
     readme = (repo / "README.md").read_text()
     assert readme.startswith("# Risk models\n") and "`trunk`" in readme
+    assert "`bank/risk-models`" in readme
     assert "rev: v9.9.9" in (repo / ".pre-commit-config.yaml").read_text()
     workflows = [str(p) for pattern in WORKFLOW_GLOBS for p in sorted(repo.glob(pattern))]
     bin_dir = Path(sys.executable).parent
