@@ -212,6 +212,7 @@ def test_without_examples_the_instance_is_empty_and_valid(tmp_path: Path) -> Non
     [
         ({"repo_slug": "acme models"}, "repo_slug: 'acme models': a GitHub repository name"),
         ({"repo_slug": "models.git"}, "repo_slug: 'models.git'"),
+        ({"repo_slug": "../escape"}, "repo_slug: '../escape'"),
         ({"governance_team": "@acme/ml governance"}, "governance_team: '@acme/ml governance'"),
         ({"model_owners": "@acme/-risk"}, "model_owners: '@acme/-risk'"),
         ({"default_branch": "main..x"}, "default_branch: 'main..x': git refuses"),
@@ -235,6 +236,7 @@ def test_answers_git_or_github_would_refuse_abort_and_leave_nothing_behind(
     assert "modelward template: invalid answers, nothing was generated:" in err
     assert message in err
     assert not out.exists() or list(out.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["out"])
 
 
 def test_the_default_requirement_pins_this_version_of_modelward() -> None:
