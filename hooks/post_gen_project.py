@@ -27,23 +27,28 @@ EMPTY_INSTANCE = ("modelward.yaml", "policies/staging.yaml", "policies/productio
 WORKFLOWS = ".github/workflows"
 VARIANTS = ".github/workflow-variants"
 IDENTITY = ("modelward template", "template@modelward.invalid")
+# the root's files hold the default answers; those are the lines to rewrite
+DEFAULTS = json.loads((SOURCE / "cookiecutter.json").read_text())
 
 
 def substitutions(examples: bool) -> dict[str, list[tuple[str, str]]]:
-    a = ANSWERS
+    a, d = ANSWERS, DEFAULTS
     config = [
-        ("default_branch: main\n", f"default_branch: {a['default_branch']}\n"),
+        (f"default_branch: {d['default_branch']}\n", f"default_branch: {a['default_branch']}\n"),
         (
-            '  owners: ["@acme/ml-governance", "carol"]\n',
+            f'  owners: [{json.dumps(d["governance_team"])}, "carol"]\n',
             f'  owners: [{json.dumps(a["governance_team"])}, "carol"]\n'
             if examples
             else f"  owners: [{json.dumps(a['governance_team'])}]\n",
         ),
     ]
     workflow = [
-        ('python-version: "3.11"\n', f'python-version: "{a["python_version"]}"\n'),
         (
-            "MODELWARD_REQUIREMENT: modelward==0.1.0\n",
+            f'python-version: "{d["python_version"]}"\n',
+            f'python-version: "{a["python_version"]}"\n',
+        ),
+        (
+            f"MODELWARD_REQUIREMENT: {d['modelward_requirement']}\n",
             f"MODELWARD_REQUIREMENT: {a['modelward_requirement']}\n",
         ),
     ]
@@ -51,9 +56,11 @@ def substitutions(examples: bool) -> dict[str, list[tuple[str, str]]]:
     for folder in (WORKFLOWS, VARIANTS):
         for path in sorted((TARGET / folder).glob("modelward-*.yml")):
             rel = path.relative_to(TARGET).as_posix()
-            subs[rel] = list(workflow)
+            text = path.read_text()
+            # a workflow that sets up Python or installs modelward must carry the defaults
+            subs[rel] = [pair for pair in workflow if pair[0].split(":")[0] + ":" in text]
     subs[f"{WORKFLOWS}/modelward-promote.yml"].append(
-        ("    branches: [main]\n", f"    branches: [{a['default_branch']}]\n")
+        (f"    branches: [{d['default_branch']}]\n", f"    branches: [{a['default_branch']}]\n")
     )
     return subs
 

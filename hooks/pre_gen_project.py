@@ -85,8 +85,9 @@ def problems(answers: dict[str, str]) -> list[str]:
 
 
 def valid_branch(name: str) -> bool:
-    """`git check-ref-format --branch`, git's own rule (plus: no leading '-')."""
-    if not name or name.startswith("-") or any(c.isspace() for c in name):
+    """`git check-ref-format --branch`, git's own rule, on a YAML-safe alphabet."""
+    # letters, digits, '.', '_', '-', '/' only: the name is written into YAML unquoted
+    if not re.fullmatch(r"[A-Za-z0-9._/-]+", name) or name.startswith("-"):
         return False
     proc = subprocess.run(
         ["git", "check-ref-format", "--branch", name], capture_output=True, text=True

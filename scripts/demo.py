@@ -32,6 +32,8 @@ ENV = {
     "GIT_COMMITTER_NAME": "alice",
     "GIT_COMMITTER_EMAIL": "alice@example.com",
     "GIT_CONFIG_NOSYSTEM": "1",
+    # the commands run in other folders: this checkout's modelward, whatever is installed
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
 }
 for name in ("GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN"):  # the demo is the local forge
     ENV.pop(name, None)

@@ -31,6 +31,15 @@ from typing import Any
 import yaml
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def this_checkouts_pythonpath() -> str:
+    """PYTHONPATH for subprocesses that run in other folders: this checkout's modelward
+    first (a relative PYTHONPATH=src would silently fall back to an installed copy)."""
+    rest = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([str(SRC), *[p for p in rest.split(os.pathsep) if p]])
+
+
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 

@@ -13,8 +13,15 @@ import cookiecutter.main as cookiecutter_main
 import pytest
 import yaml
 from conftest import ROOT
+from helpers_workflows import this_checkouts_pythonpath
 
 BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def _this_checkouts_modelward(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hooks and steps run `python -m modelward` in other folders: use this checkout's."""
+    monkeypatch.setenv("PYTHONPATH", this_checkouts_pythonpath())
 
 
 @pytest.fixture
@@ -26,7 +33,6 @@ def try_repo(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT / "src"),
         "PRE_COMMIT_HOME": str(repo.parent / "pre-commit-home"),
     }
     return subprocess.run(

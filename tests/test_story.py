@@ -27,10 +27,22 @@ from pathlib import Path
 import cookiecutter.main as cookiecutter_main
 import pytest
 from conftest import ROOT
-from helpers_workflows import Actions, JobResult, pull_request_event, push_event
+from helpers_workflows import (
+    Actions,
+    JobResult,
+    pull_request_event,
+    push_event,
+    this_checkouts_pythonpath,
+)
 
 pytestmark = pytest.mark.slow
 REPOSITORY = "acme/acme-models"
+
+
+@pytest.fixture(autouse=True)
+def _this_checkouts_modelward(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hooks and steps run `python -m modelward` in other folders: use this checkout's."""
+    monkeypatch.setenv("PYTHONPATH", this_checkouts_pythonpath())
 
 
 def git(repo: Path, *args: str) -> str:

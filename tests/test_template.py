@@ -18,11 +18,18 @@ import pytest
 import yaml
 from conftest import ROOT, cli
 from cookiecutter.exceptions import FailedHookException
+from helpers_workflows import this_checkouts_pythonpath
 
 TEMPLATE_DIR = ROOT / "{{cookiecutter.repo_slug}}"
 # what the root and a default rendering share, byte for byte
 SHARED = ("models", "data", "policies", "modelward.yaml")
 WORKFLOW_GLOBS = (".github/workflows/modelward-*.yml", ".github/workflow-variants/*.yml")
+
+
+@pytest.fixture(autouse=True)
+def _this_checkouts_modelward(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hooks and steps run `python -m modelward` in other folders: use this checkout's."""
+    monkeypatch.setenv("PYTHONPATH", this_checkouts_pythonpath())
 
 
 def render(out: Path, **answers: str) -> Path:
@@ -65,6 +72,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HOME", str(tmp_path_factory.mktemp("home")))
         env.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        env.setenv("PYTHONPATH", this_checkouts_pythonpath())
         return render(tmp_path_factory.mktemp("render"))
 
 
@@ -217,6 +225,7 @@ def test_without_examples_the_instance_is_empty_and_valid(tmp_path: Path) -> Non
         ({"model_owners": "@acme/-risk"}, "model_owners: '@acme/-risk'"),
         ({"default_branch": "main..x"}, "default_branch: 'main..x': git refuses"),
         ({"default_branch": "feature/"}, "default_branch: 'feature/': git refuses"),
+        ({"default_branch": "main #x"}, "default_branch: 'main #x': git refuses"),
         ({"github_owner": "acme-"}, "github_owner: 'acme-'"),
         ({"python_version": "three"}, "python_version: 'three'"),
         ({"modelward_requirement": "modelward"}, "modelward_requirement: 'modelward'"),
