@@ -42,6 +42,11 @@ CONFIG_FILE = "modelward.yaml"
 MANIFEST = "model.yaml"
 DATASET_MANIFEST = "dataset.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+# The files that decide how everything else is judged: the rules, the config, and the
+# automation that runs the judge (a same-repository pull request can edit the workflow
+# that judges it, and CODEOWNERS decides who must review).
+GOVERNED_PREFIXES = ("policies/", ".github/")
+GOVERNED_FILES = (CONFIG_FILE, "CODEOWNERS", "docs/CODEOWNERS")
 
 ModelStatus = Literal["changed", "added", "deleted", "renamed"]
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied", "type-changed"]
@@ -278,9 +283,7 @@ def plan(repo: Path, base: str, head: str) -> Plan:
     files = diff(repo, mb, head_sha)
     refuse_links(files)
     models = _Planner(repo, mb, head_sha, files).run()
-    governance = sorted(
-        {p for f in files for p in f.paths if p == CONFIG_FILE or p.startswith("policies/")}
-    )
+    governance = sorted({p for f in files for p in f.paths if is_governance_file(p)})
     return Plan(
         base=base_sha,
         head=head_sha,
@@ -291,6 +294,12 @@ def plan(repo: Path, base: str, head: str) -> Plan:
         base_ref=base,
         head_ref=head,
     )
+
+
+def is_governance_file(path: str) -> bool:
+    """A change to this path needs the approval of governance.owners."""
+    path = path.removeprefix("./")
+    return path in GOVERNED_FILES or path.startswith(GOVERNED_PREFIXES)
 
 
 def model_of(path: str) -> str | None:

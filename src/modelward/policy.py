@@ -33,8 +33,6 @@ CONFIG_POLICY = "modelward.yaml"
 """Policy name of the verdicts modelward.yaml itself yields (stage order, governance)."""
 STAGE_ORDER_RULE = "promotes_from"
 GOVERNANCE_RULE = "governance"
-GOVERNED_PREFIXES = ("policies/",)
-GOVERNED_FILES = ("modelward.yaml",)
 BYTES_PER_MB = 1_000_000
 EPSILON = 1e-9
 """Slack on gap and drop comparisons, so that 0.85 - 0.80 is not 'more than 0.05'."""
@@ -450,7 +448,7 @@ def evaluate_governance(
     *,
     teams: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Verdict]:
-    """A `governance` verdict when a pull request changes policies/ or modelward.yaml.
+    """A `governance` verdict when a pull request changes policies/, modelward.yaml or .github/.
 
     `config` is the base ref's. The change needs one approval from governance.owners,
     never the author's own. Nothing governed changed -> no verdict. Without
@@ -491,9 +489,10 @@ def evaluate_governance(
 
 
 def is_governed(path: str) -> bool:
-    """policies/ and modelward.yaml: the files that decide how everything else is judged."""
-    path = path.removeprefix("./")
-    return path in GOVERNED_FILES or path.startswith(GOVERNED_PREFIXES)
+    """policies/, modelward.yaml, .github/: one predicate, changes.is_governance_file."""
+    from .changes import is_governance_file
+
+    return is_governance_file(path)
 
 
 def re_evaluate_approvals(
