@@ -546,6 +546,23 @@ class Estimators(Record):
     """Import-path prefixes; checked without importing anything."""
 
 
+class GitHubSettings(Record):
+    """How the bot appears on GitHub."""
+
+    bot_login: str = "github-actions[bot]"
+    """The login the bot's comments are authored by: `github-actions[bot]` with the Actions
+    token, `APP-SLUG[bot]` with a GitHub App token. The sticky report is found by it."""
+
+
+class ApprovalSettings(Record):
+    """Which GitHub reviews count as approvals."""
+
+    require_current_head: bool = True
+    """An approval counts only when given on the pull request's current head commit (a
+    push after it makes it stale). false counts a reviewer's latest approval on any
+    commit of the pull request."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -564,6 +581,10 @@ class Config(Record):
     """Owners of policies/ and modelward.yaml."""
     estimators: Estimators = Estimators()
     """Estimator allow-list."""
+    github: GitHubSettings = GitHubSettings()
+    """The GitHub forge: the bot's login."""
+    approvals: ApprovalSettings = ApprovalSettings()
+    """How reviews become approvals."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:

@@ -12,7 +12,7 @@ finishes without importing pydantic or the ML stack (benchmarks/bench_pr.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +75,7 @@ def run(
         pr, models, governance, summary = _judge_change(
             repo, forge, base, the_plan, earlier, teams or {}, today
         )
+        notes += forge_notes(pr)
     else:
         # Nothing for a policy to judge: no policy or manifest is even read, so a pull
         # request that touches no model imports neither pydantic nor the ML stack and
@@ -124,13 +125,14 @@ def _judge_change(
     # the base branch as it is now judges, not the point the branch was cut from
     rules = governance_at(repo, the_plan.base)
     refuse_committed_state(repo, the_plan.head, rules.config)
-    pr = forge.pull_request(the_plan.head, base)
-    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=teams)
+    live = [m for m in the_plan.models if m.status != "deleted"]
+    ws = load(repo, only_models=[m.name for m in live])
+    handles = team_handles(rules, [ws.models[m.name].record.owners for m in live])
+    pr = forge.pull_request(the_plan.head, base, teams=handles)
+    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams={**teams, **pr.teams})
     governance = evaluate_governance(
         the_plan.governance_files, rules.config, approvals.author, approvals.approvers
     )
-    live = [m for m in the_plan.models if m.status != "deleted"]
-    ws = load(repo, only_models=[m.name for m in live])
     # what may be imported and where artifacts live is the base's decision, too
     ws.config = rules.config
     if earlier is not None:
@@ -141,7 +143,38 @@ def _judge_change(
         models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
+    if pr.changes_requested and summary == "pass":
+        summary = "pending"  # a reviewer's latest review asks for changes
     return pr, models, [v.to_dict() for v in governance], summary
+
+
+def team_handles(rules: Governance, owner_lists: Sequence[Sequence[str]]) -> list[str]:
+    """The `@org/team` handles whose members the judge may need (read from the base)."""
+    found: list[str] = []
+    if rules.config.governance is not None:
+        found += rules.config.governance.owners
+    for owners in owner_lists:
+        found += owners
+    for policy in rules.policies.values():
+        for rule in policy.record.rules:
+            if rule.approvals is not None and isinstance(rule.approvals.from_, list):
+                found += rule.approvals.from_
+    return list(dict.fromkeys(h.lower() for h in found if "/" in h))
+
+
+def forge_notes(pr: PullRequest) -> list[str]:
+    """What the forge could not establish, said once in the report."""
+    from .forge.base import TEAM_PERMISSION
+
+    notes = []
+    if pr.unreadable_teams:
+        notes.append(
+            f"Membership of {', '.join(pr.unreadable_teams)} could not be read, so its "
+            f"members' approvals stay pending: {TEAM_PERMISSION}."
+        )
+    if pr.changes_requested:
+        notes.append(f"Changes requested by {', '.join(pr.changes_requested)}.")
+    return notes
 
 
 def _description(summary: str, data: Mapping[str, Any]) -> str:

@@ -32,7 +32,7 @@ from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
 from .manifest import Model
 from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
-from .pr import refuse_committed_state
+from .pr import refuse_committed_state, team_handles
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9
@@ -143,9 +143,10 @@ def run(
         moved.append((affected, old))
     if not moved and not the_plan.governance_files:
         return outcome
-    pr = forge.merged_pull_request(after_sha)
-    outcome.pull_request = pr.number if pr else None
     rules = governance_at(repo, before_sha)
+    handles = team_handles(rules, [ws.models[a.name].record.owners for a, _ in moved])
+    pr = forge.merged_pull_request(after_sha, teams=handles)
+    outcome.pull_request = pr.number if pr else None
     governance = evaluate_governance(
         the_plan.governance_files,
         rules.config,
@@ -237,7 +238,9 @@ def _prepare(
     report_checked = _check_against_report(name, result.metrics, report)
     checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
     approvals = Approvals(
-        author=pr.author if pr else None, approvers=pr.approvers if pr else (), teams={}
+        author=pr.author if pr else None,
+        approvers=pr.approvers if pr else (),
+        teams=pr.teams if pr else {},
     )
     candidate = Candidate.from_run(
         loaded,
@@ -532,5 +535,6 @@ def _publish(ws: Workspace, forge: Forge, loaded: Loaded[Model], result: Any, ta
     if not artifact.is_absolute():
         artifact = ws.root / artifact
     files = {"model.joblib": artifact, "MODEL_CARD.md": card, "metrics.json": metrics}
-    notes = f"{tag}\n\nartifact sha256: {result.artifact_sha256}\n"
+    # the release body is the model card, with the artifact's digest to check a download
+    notes = f"{card.read_text()}\n\nartifact sha256: `{result.artifact_sha256}`\n"
     return forge.publish_release(tag, files, notes)

@@ -19,6 +19,7 @@ from .manifest import (
     REGRESSION_METRICS,
     AppliesTo,
     Approvals,
+    ApprovalSettings,
     Artifacts,
     Card,
     Config,
@@ -29,6 +30,7 @@ from .manifest import (
     Evaluation,
     FairnessGap,
     Features,
+    GitHubSettings,
     Governance,
     Metric,
     Model,
@@ -47,7 +49,10 @@ SECTIONS: tuple[tuple[str, tuple[type[Record], ...]], ...] = (
     ("data/NAME/dataset.yaml", (Dataset,)),
     ("policies/NAME.yaml", (Policy, AppliesTo, Rule, NoRegression, FairnessGap, Approvals)),
     ("policies/waivers.yaml", (Waivers, Waiver)),
-    ("modelward.yaml", (Config, Stage, Artifacts, Governance, Estimators)),
+    (
+        "modelward.yaml",
+        (Config, Stage, Artifacts, Governance, Estimators, GitHubSettings, ApprovalSettings),
+    ),
 )
 HEADER = (
     "<!-- Generated from src/modelward/manifest.py by scripts/gen_reference.py; "
