@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, GitRepo, make_repo
-from ghserver import GitHubServer, events
+from ghserver import Fault, GitHubServer, events
 from ghserver.server import Pull
 
 from modelward.report import MARKER, extract_data
@@ -202,3 +202,153 @@ def test_status_sits_on_the_head_sha_never_on_github_sha(gh: Actions) -> None:
     assert run.outputs["verdict"] == "pending"
     assert json.loads(run.outputs["models"]) == ["breast-cancer"]
     assert "breast-cancer" in run.summary and run.summary.startswith(MARKER)
+
+
+def forbid_the_engine(gh: Actions) -> None:
+    """From here on the engine cannot run: importing scikit-learn or Great Expectations
+    (as training and data checks do) fails the process."""
+    poison = gh.tmp / "poison"
+    for module in ("sklearn", "great_expectations"):
+        (poison / module).mkdir(parents=True, exist_ok=True)
+        (poison / module / "__init__.py").write_text(
+            f"raise ImportError('the engine was called: {module} imported on a review run')\n"
+        )
+    gh.extra_env["PYTHONPATH"] = f"{poison}{os.pathsep}{ROOT / 'src'}"
+
+
+def test_stale_then_team_approvals_turn_pending_into_success_without_training(
+    gh: Actions,
+) -> None:
+    first = gh.pr("opened")
+    assert (first.code, first.outputs["verdict"]) == (1, "pending"), first.stderr
+    gh.server.add_review(NUMBER, "Hana", "APPROVED", gh.repo.head())  # then a push
+    gh.push_commit("C=0.4", [(BC, r"C: [0-9.]+", "C: 0.4")])
+    head = gh.repo.head()
+    second = gh.pr()
+    assert second.outputs["verdict"] == "pending"  # Hana's approval is on an older head
+    assert "0 of 2 approvals" in gh.report_comments()[0]["body"]
+    forbid_the_engine(gh)
+    hana = gh.review("hana")
+    assert hana.code == 1 and hana.outputs.get("verdict") == "pending", hana.stderr
+    ivan = gh.review("IVAN")
+    assert (ivan.code, ivan.outputs["verdict"]) == (0, "pass"), ivan.stderr
+    assert gh.governance_statuses(head) == ["pending", "pending", "success"]
+    body = gh.report_comments()[0]["body"]
+    assert "nothing retrained" in body and "2 of 2 approvals" in body
+    assert len(gh.report_comments()) == 1
+    assert ivan.calls <= 6, f"a review run made {ivan.calls} API calls: {gh.server.calls}"
+    print(f"API calls: pr run {second.calls}, review run {ivan.calls}")
+
+
+def test_each_fault_on_a_real_run_leaves_one_comment_and_the_right_status(gh: Actions) -> None:
+    gh.server.faults += [
+        Fault("POST", r"/issues/7/comments$", "applied-502"),
+        Fault("POST", r"/statuses/", "secondary"),
+        Fault("GET", r"/pulls/7/reviews$", "slow", delay=3),
+        Fault("POST", r"/check-runs$", "429"),
+    ]
+    run = gh.pr("opened")
+    assert run.code == 1, run.stderr
+    assert all(f.hits == 1 for f in gh.server.faults)
+    assert len(gh.report_comments()) == 1
+    assert gh.governance_statuses(gh.repo.head()) == ["pending"]
+
+
+def test_a_fork_pull_request_with_a_read_only_token_judges_and_posts_nothing(
+    gh: Actions,
+) -> None:
+    gh.server.readonly = True
+    run = gh.pr("opened", fork=True)
+    assert (run.code, run.outputs["verdict"]) == (1, "pending"), run.stderr
+    assert gh.server.bot_comments(NUMBER) == [] and gh.server.statuses == {}
+    assert gh.server.check_runs == {}
+    assert run.stderr.count("could not post to GitHub") == 1
+    assert "Resource not accessible by integration" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "::notice file=models/breast-cancer/model.yaml,line=" in run.stdout
+    assert "breast-cancer" in run.summary
+
+
+def test_the_token_never_appears_in_logs_reports_errors_or_tracebacks(gh: Actions) -> None:
+    gh.extra_env["GITHUB_TOKEN"] = TOKEN
+    ok = gh.pr("opened")
+    gh.server.faults.append(Fault("GET", r"/pulls/7/reviews$", "5xx", times=100))
+    failed = gh.run(
+        "pr",
+        "pull_request",
+        events.pull_request(
+            "synchronize",
+            number=NUMBER,
+            author="erin",
+            head_sha=gh.repo.head(),
+            base_sha=gh.base_sha,
+        ),
+        "--traceback",
+    )
+    assert failed.code == 3, failed.stderr
+    assert failed.stderr.strip().count("\n") == 0  # one line: the reason
+    assert "gave up" in failed.stderr
+    for text in (ok.stdout, ok.stderr, ok.summary, failed.stdout, failed.stderr):
+        assert TOKEN not in text
+    for comment in gh.server.comments[NUMBER]:
+        assert TOKEN not in comment["body"]
+
+
+def approve_and_merge(gh: Actions) -> str:
+    """Two members of the owning team approve the final head; the pull request is merged
+    with a plain merge commit (no Approved-by trailers: GitHub's reviews are the facts)."""
+    head = gh.repo.head()
+    gh.server.add_review(NUMBER, "hana", "APPROVED", head)
+    gh.server.add_review(NUMBER, "ivan", "APPROVED", head)
+    run = gh.pr("opened")
+    assert run.code == 0, run.stderr
+    gh.repo.git("checkout", "-q", "main")
+    gh.repo.git(
+        "merge", "--no-ff", "-q", "feature", "-m", "Merge pull request #7 from erin/feature"
+    )
+    merge = gh.repo.head()
+    gh.repo.git("push", "-q", "origin", "main")
+    pull = gh.server.pulls[NUMBER]
+    pull.merged, pull.merge_commit_sha = True, merge
+    gh.server.commit_pulls[merge] = [NUMBER]
+    return merge
+
+
+def promotion_comments(gh: Actions) -> list[dict[str, Any]]:
+    return [
+        c
+        for c in gh.server.bot_comments(NUMBER)
+        if c["body"].startswith("<!-- modelward:promotion")
+    ]
+
+
+def test_a_merge_push_makes_one_release_and_one_comment_and_a_rerun_nothing_more(
+    gh: Actions,
+) -> None:
+    merge = approve_and_merge(gh)
+    payload = events.push(before=gh.base_sha, after=merge)
+    first = gh.run("promote", "push", payload)
+    assert first.code == 0, first.stderr + first.stdout
+    (release,) = gh.server.releases.values()
+    assert release.tag == release.name == "breast-cancer@v0.4.0"
+    assert sorted(release.assets) == ["MODEL_CARD.md", "metrics.json", "model.joblib"]
+    assert release.body.startswith(release.assets["MODEL_CARD.md"].decode())
+    (comment,) = promotion_comments(gh)
+    assert "breast-cancer@v0.4.0" in comment["body"]
+    assert "BYPASS" not in comment["body"] and "BYPASS" not in first.stdout
+
+    again = gh.run("promote", "push", payload)
+    assert again.code == 0, again.stderr
+    assert len(gh.server.releases) == 1 and len(release.assets) == 3
+    assert [c["id"] for c in promotion_comments(gh)] == [comment["id"]]
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "modelward", "audit", "breast-cancer", "--repo", str(gh.repo.path)],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+    )
+    assert audit.returncode == 0, audit.stderr
+    row = next(line for line in audit.stdout.splitlines() if "register" in line)
+    assert "#7" in row and "erin" in row and "hana, ivan" in row
+    assert "Test Author" not in audit.stdout  # the git author is not the pull request's

@@ -127,7 +127,11 @@ def _judge_change(
     refuse_committed_state(repo, the_plan.head, rules.config)
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
-    handles = team_handles(rules, [ws.models[m.name].record.owners for m in live])
+    handles = team_handles(
+        rules,
+        [ws.models[m.name].record.owners for m in live],
+        governance=bool(the_plan.governance_files),
+    )
     pr = forge.pull_request(the_plan.head, base, teams=handles)
     approvals = Approvals(author=pr.author, approvers=pr.approvers, teams={**teams, **pr.teams})
     governance = evaluate_governance(
@@ -148,10 +152,14 @@ def _judge_change(
     return pr, models, [v.to_dict() for v in governance], summary
 
 
-def team_handles(rules: Governance, owner_lists: Sequence[Sequence[str]]) -> list[str]:
-    """The `@org/team` handles whose members the judge may need (read from the base)."""
+def team_handles(
+    rules: Governance, owner_lists: Sequence[Sequence[str]], *, governance: bool
+) -> list[str]:
+    """The `@org/team` handles whose members the judge may need (read from the base):
+    the affected models' owners, policy lists and, when governance files changed, the
+    governance owners. Each costs one API call on GitHub, so no more are asked for."""
     found: list[str] = []
-    if rules.config.governance is not None:
+    if governance and rules.config.governance is not None:
         found += rules.config.governance.owners
     for owners in owner_lists:
         found += owners
@@ -332,6 +340,7 @@ def _judge(
     from .baseline import base_model, for_candidate, inputs_changed
     from .policy import Candidate, evaluate
     from .training import train
+    from .trend import points as trend_points
 
     loaded = ws.models[affected.name]
     model = loaded.record
@@ -397,4 +406,11 @@ def _judge(
         "cached": result.cached,
         "error": None,
         "key": result.key,
+        "trend": trend_points(
+            history,
+            model.stage,
+            model.evaluation.primary,
+            model.version,
+            result.metrics.get(model.evaluation.primary),
+        ),
     }

@@ -144,7 +144,11 @@ def run(
     if not moved and not the_plan.governance_files:
         return outcome
     rules = governance_at(repo, before_sha)
-    handles = team_handles(rules, [ws.models[a.name].record.owners for a, _ in moved])
+    handles = team_handles(
+        rules,
+        [ws.models[a.name].record.owners for a, _ in moved],
+        governance=bool(the_plan.governance_files),
+    )
     pr = forge.merged_pull_request(after_sha, teams=handles)
     outcome.pull_request = pr.number if pr else None
     governance = evaluate_governance(

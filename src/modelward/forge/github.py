@@ -327,8 +327,7 @@ class GitHubForge:
         if not body.startswith(marker):
             body = f"{marker}\n{body}"
         mine = self._mine(self._list_comments(number), marker)
-        for extra in mine[1:]:
-            self._request("DELETE", f"{self.repo_path}/issues/comments/{extra['id']}")
+        self._delete(number, mine[1:])
         if mine:
             return self._update(mine[0], body)
         try:
@@ -339,8 +338,7 @@ class GitHubForge:
             # GitHub may have applied it: look before trying again
             again = self._mine(self._list_comments(number, fresh=True), marker)
             if again:
-                for extra in again[1:]:
-                    self._request("DELETE", f"{self.repo_path}/issues/comments/{extra['id']}")
+                self._delete(number, again[1:])
                 return self._update(again[0], body)
             try:
                 _, created = self._request(
@@ -353,12 +351,28 @@ class GitHubForge:
         self._comments.setdefault(number, []).append(created)
         return "created", created.get("html_url")
 
+    def _delete(self, number: int, comments: Sequence[Mapping[str, Any]]) -> None:
+        from github import GithubException
+
+        for extra in comments:
+            try:
+                self._request("DELETE", f"{self.repo_path}/issues/comments/{extra['id']}")
+            except GithubException as exc:
+                if exc.status != 404:  # already gone: what we wanted
+                    raise
+        gone = {c["id"] for c in comments}
+        self._comments[number] = [c for c in self._comments.get(number, []) if c["id"] not in gone]
+
     def _update(self, comment: Mapping[str, Any], body: str) -> tuple[str, str | None]:
         if comment.get("body") == body:
             return "unchanged", comment.get("html_url")
         _, updated = self._request(
             "PATCH", f"{self.repo_path}/issues/comments/{comment['id']}", body={"body": body}
         )
+        for cached in self._comments.values():  # later reads in this run see the new body
+            for i, c in enumerate(cached):
+                if c.get("id") == comment["id"]:
+                    cached[i] = dict(updated)
         return "updated", updated.get("html_url")
 
     def publish_report(
