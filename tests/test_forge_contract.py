@@ -100,3 +100,12 @@ def test_choosing_the_local_forge_does_not_import_pygithub() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_local_only_options_say_so_in_their_help() -> None:
+    from conftest import cli
+
+    text = " ".join(cli("pr", "--help").output.split())
+    for option in ("--author", "--approved-by", "--pr-number"):
+        after = text.split(option, 1)[1]
+        assert "(local forge only" in after[:120], option

@@ -352,3 +352,4 @@ def test_a_merge_push_makes_one_release_and_one_comment_and_a_rerun_nothing_more
     row = next(line for line in audit.stdout.splitlines() if "register" in line)
     assert "#7" in row and "erin" in row and "hana, ivan" in row
     assert "Test Author" not in audit.stdout  # the git author is not the pull request's
+    assert "BYPASS" not in audit.stdout  # approved through a team: not a bypass
