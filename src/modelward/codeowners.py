@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
@@ -74,3 +75,14 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     # a pattern matches the path itself or anything below it (a directory)
     suffix = "/" if directory else "(?:$|/)"
     return re.compile(prefix + "".join(out) + suffix)
+
+
+def at_ref(repo: Path, ref: str) -> tuple[Rule, ...]:
+    """The CODEOWNERS rules at `ref`: the first of LOCATIONS that exists, as GitHub reads."""
+    from . import git
+
+    blobs = git.read_blobs(repo, ref, list(LOCATIONS))
+    for location in LOCATIONS:
+        if location in blobs:
+            return tuple(parse(blobs[location].decode("utf-8", errors="replace")))
+    return ()

@@ -380,19 +380,23 @@ class Approvals(Record):
 
     min: int = Field(1, ge=1)
     """How many distinct approvers."""
-    from_: Literal["owners", "governance"] | list[str] = Field("owners", alias="from")
-    """owners (the model's), governance (modelward.yaml), or a list of logins."""
+    from_: Literal["owners", "governance", "codeowners"] | list[str] = Field("owners", alias="from")
+    """owners (the model's), governance (modelward.yaml), codeowners (the owners of the
+    model's manifest in the base branch's CODEOWNERS; the last matching pattern wins), or a
+    list of logins."""
     exclude_author: bool = True
     """The pull request author's own approval never counts."""
 
     @field_validator("from_", mode="before")
     @classmethod
     def _from(cls, value: Any) -> Any:
-        if value in ("owners", "governance"):
+        if value in ("owners", "governance", "codeowners"):
             return value
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
-        raise ValueError(f"must be owners, governance or a list of logins (got {_short(value)})")
+        raise ValueError(
+            f"must be owners, governance, codeowners or a list of logins (got {_short(value)})"
+        )
 
 
 class Rule(Record):

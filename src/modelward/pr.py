@@ -127,13 +127,19 @@ def _judge_change(
     refuse_committed_state(repo, the_plan.head, rules.config)
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
+    owners = code_owners(repo, the_plan.base, [ws.models[m.name].doc.path for m in live])
     handles = team_handles(
         rules,
-        [ws.models[m.name].record.owners for m in live],
+        [ws.models[m.name].record.owners for m in live] + [owners.owners],
         governance=bool(the_plan.governance_files),
     )
     pr = forge.pull_request(the_plan.head, base, teams=handles)
-    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams={**teams, **pr.teams})
+    approvals = Approvals(
+        author=pr.author,
+        approvers=pr.approvers,
+        teams={**teams, **pr.teams},
+        codeowners=owners.rules,
+    )
     governance = evaluate_governance(
         the_plan.governance_files, rules.config, approvals.author, approvals.approvers
     )
@@ -168,6 +174,22 @@ def team_handles(
             if rule.approvals is not None and isinstance(rule.approvals.from_, list):
                 found += rule.approvals.from_
     return list(dict.fromkeys(h.lower() for h in found if "/" in h))
+
+
+@dataclass(frozen=True)
+class CodeOwners:
+    rules: tuple[Any, ...]
+    owners: tuple[str, ...]
+    """Everyone CODEOWNERS names for the given paths (for team lookups)."""
+
+
+def code_owners(repo: Path, ref: str, paths: Sequence[str]) -> CodeOwners:
+    """The base branch's CODEOWNERS and the owners it gives `paths`."""
+    from .codeowners import at_ref, owners_of
+
+    rules = at_ref(repo, ref)
+    found = [o for p in paths for o in owners_of(rules, p)]
+    return CodeOwners(rules, tuple(dict.fromkeys(found)))
 
 
 def forge_notes(pr: PullRequest) -> list[str]:

@@ -32,7 +32,7 @@ from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
 from .manifest import Model
 from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
-from .pr import refuse_committed_state, team_handles
+from .pr import CodeOwners, code_owners, refuse_committed_state, team_handles
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9
@@ -144,9 +144,10 @@ def run(
     if not moved and not the_plan.governance_files:
         return outcome
     rules = governance_at(repo, before_sha)
+    owners = code_owners(repo, before_sha, [ws.models[a.name].doc.path for a, _ in moved])
     handles = team_handles(
         rules,
-        [ws.models[a.name].record.owners for a, _ in moved],
+        [ws.models[a.name].record.owners for a, _ in moved] + [owners.owners],
         governance=bool(the_plan.governance_files),
     )
     pr = forge.merged_pull_request(after_sha, teams=handles)
@@ -182,6 +183,7 @@ def run(
             today,
             ci_run_url,
             governance,
+            owners,
         )
         for affected, old in moved
     ]
@@ -230,6 +232,7 @@ def _prepare(
     today: dt.date,
     ci_run_url: str | None,
     governance: Sequence[Verdict] = (),
+    owners: CodeOwners | None = None,
 ) -> _Prepared:
     from .datachecks import check_datasets
     from .training import train
@@ -245,6 +248,7 @@ def _prepare(
         author=pr.author if pr else None,
         approvers=pr.approvers if pr else (),
         teams=pr.teams if pr else {},
+        codeowners=owners.rules if owners else (),
     )
     candidate = Candidate.from_run(
         loaded,
