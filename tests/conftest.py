@@ -126,6 +126,25 @@ def tree_snapshot() -> Iterator[object]:
 IN_CI = os.environ.get("CI") == "true"  # read before the autouse fixture removes it
 
 
+@pytest.fixture(autouse=True)
+def _no_real_github(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GitHub client pointed anywhere but the loopback test server fails loudly."""
+    try:
+        import modelward.forge.github as gh
+    except ImportError:  # an older tree under test (see PREAMBLE: attack tests on base)
+        return
+    real = gh.GitHubForge.__init__
+
+    def guarded(self: Any, settings: Any) -> None:
+        if not settings.api_url.startswith("http://127.0.0.1:"):
+            raise AssertionError(
+                f"a test tried to reach {settings.api_url}; use the github fixture"
+            )
+        real(self, settings)
+
+    monkeypatch.setattr(gh.GitHubForge, "__init__", guarded)
+
+
 @pytest.fixture(scope="session")
 def _github_spec() -> None:
     """GitHub's OpenAPI description, fetched once; missing in CI is a failure, not a skip."""
