@@ -300,3 +300,28 @@ def test_the_promotion_comment_is_posted_once(server: GitHubServer) -> None:
     f.comment(pr, "promoted churn")
     forge(server).comment(pr, "promoted churn")
     assert len(server.bot_comments(7)) == 1
+
+
+def test_github_enterprise_server_under_api_v3(_github_spec: None) -> None:
+    server = GitHubServer(prefix="/api/v3").start()
+    try:
+        server.add_pull(Pull(7, "erin", HEAD, "main"))
+        server.add_review(7, "hana", "APPROVED", HEAD)
+        f = GitHubForge(
+            Settings(
+                repository="acme/models",
+                token=TOKEN,
+                api_url=server.api,
+                write_spacing=0,
+                pr_number=7,
+                pr_author="erin",
+            )
+        )
+        assert f.pull_request(HEAD, "main").approvers == ("hana",)
+        publish(f)
+        publish(f, data(2))
+        assert len(reports(server)) == 1 and server.statuses[HEAD]
+        assert all(c.path.startswith("/api/v3/") for c in server.calls)
+    finally:
+        server.stop()
+    assert server.violations == []

@@ -108,9 +108,15 @@ class GitHubServer:
     """One repository's worth of GitHub, reached at `self.url`."""
 
     def __init__(
-        self, owner: str = "acme", repo: str = "models", token: str = "ghs_test_token"
+        self,
+        owner: str = "acme",
+        repo: str = "models",
+        token: str = "ghs_test_token",
+        prefix: str = "",
     ) -> None:
-        self.owner, self.repo, self.token = owner, repo, token
+        """`prefix` serves the API under a path, as GitHub Enterprise Server does
+        (`/api/v3`); uploads stay on their own path of the host."""
+        self.owner, self.repo, self.token, self.prefix = owner, repo, token, prefix
         self.bot_login = "github-actions[bot]"
         self.readonly = False
         self.pulls: dict[int, Pull] = {}
@@ -132,6 +138,8 @@ class GitHubServer:
         self._map = Map(self._rules())
         self._http = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._http.server_port}"
+        self.api = self.url + prefix
+        """The API base URL (GITHUB_API_URL)."""
         self._thread = threading.Thread(
             target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -186,9 +194,9 @@ class GitHubServer:
         c.update(
             id=cid,
             node_id=f"IC_{cid}",
-            url=f"{self.url}/repos/{self.owner}/{self.repo}/issues/comments/{cid}",
+            url=f"{self.api}/repos/{self.owner}/{self.repo}/issues/comments/{cid}",
             html_url=f"https://github.com/{self.owner}/{self.repo}/pull/{number}#issuecomment-{cid}",
-            issue_url=f"{self.url}/repos/{self.owner}/{self.repo}/issues/{number}",
+            issue_url=f"{self.api}/repos/{self.owner}/{self.repo}/issues/{number}",
             body=body,
             user=user(login),
             created_at=STAMP,
@@ -214,7 +222,8 @@ class GitHubServer:
 
     def _rules(self) -> Iterable[Rule]:
         r = "/repos/<owner>/<repo>"
-        return [
+        p = self.prefix
+        rules = [
             Rule(f"{r}/pulls/<int:number>", methods=["GET"], endpoint="get_pull"),
             Rule(f"{r}/pulls/<int:number>/reviews", methods=["GET"], endpoint="list_reviews"),
             Rule(f"{r}/issues/<int:number>/comments", methods=["GET"], endpoint="list_comments"),
@@ -236,6 +245,10 @@ class GitHubServer:
             Rule("/orgs/<org>/teams/<slug>/members", methods=["GET"], endpoint="team_members"),
             Rule(f"{r}/contents/<path:path>", methods=["GET"], endpoint="get_content"),
         ]
+        for rule in rules:
+            if not rule.rule.startswith(UPLOADS_PREFIX):
+                rule.rule = p + rule.rule
+        return rules
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -328,7 +341,7 @@ class GitHubServer:
         d: dict[str, Any] = spec.example(example)
         if isinstance(d, list):
             d = d[0]
-        base = f"{self.url}/repos/{self.owner}/{self.repo}"
+        base = f"{self.api}/repos/{self.owner}/{self.repo}"
         d.update(
             url=f"{base}/pulls/{p.number}",
             id=p.number + 500000,
@@ -417,7 +430,7 @@ class GitHubServer:
         s.update(
             id=sid,
             node_id=f"S_{sid}",
-            url=f"{self.url}/repos/{owner}/{repo}/statuses/{sha}",
+            url=f"{self.api}/repos/{owner}/{repo}/statuses/{sha}",
             state=data["state"],
             description=data.get("description"),
             target_url=data.get("target_url"),
@@ -431,7 +444,7 @@ class GitHubServer:
 
     def _check_json(self, run: dict[str, Any]) -> dict[str, Any]:
         d = spec.example("check-run")
-        base = f"{self.url}/repos/{self.owner}/{self.repo}"
+        base = f"{self.api}/repos/{self.owner}/{self.repo}"
         d.update(
             id=run["id"],
             node_id=f"CR_{run['id']}",
@@ -502,7 +515,7 @@ class GitHubServer:
 
     def _release_json(self, rel: Release) -> dict[str, Any]:
         d = spec.example("release")
-        base = f"{self.url}/repos/{self.owner}/{self.repo}"
+        base = f"{self.api}/repos/{self.owner}/{self.repo}"
         d.update(
             id=rel.id,
             node_id=f"RE_{rel.id}",
@@ -527,7 +540,7 @@ class GitHubServer:
         d.update(
             id=aid,
             node_id=f"RA_{aid}",
-            url=f"{self.url}/repos/{self.owner}/{self.repo}/releases/assets/{aid}",
+            url=f"{self.api}/repos/{self.owner}/{self.repo}/releases/assets/{aid}",
             browser_download_url=f"https://github.com/{self.owner}/{self.repo}/releases/download/{rel.tag}/{name}",
             name=name,
             label="",
@@ -596,7 +609,7 @@ class GitHubServer:
             size=len(raw),
             encoding="base64",
             content=base64.b64encode(raw).decode(),
-            url=f"{self.url}/repos/{owner}/{repo}/contents/{path}?ref={ref}",
+            url=f"{self.api}/repos/{owner}/{repo}/contents/{path}?ref={ref}",
         )
         return self._json(d)
 
@@ -609,6 +622,8 @@ class GitHubServer:
         host = API_HOST
         if path.startswith(UPLOADS_PREFIX + "/"):
             host, path = UPLOADS_HOST, path[len(UPLOADS_PREFIX) :]
+        elif self.prefix and path.startswith(self.prefix + "/"):
+            path = path[len(self.prefix) :]
 
         class _Req:
             parameters = RequestParameters(
