@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean github-spec
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+# GitHub's OpenAPI description and webhook examples for the GitHub test server (npm pack,
+# pinned versions in tests/ghserver/spec.py; the tests fetch them too when missing).
+github-spec: $(STAMP)
+	$(BIN)/python -c "import sys; sys.path.insert(0, 'tests'); from ghserver import spec; spec.spec_path(); spec.examples_path()"
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

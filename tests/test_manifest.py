@@ -274,13 +274,13 @@ def test_an_unknown_rule_kind_suggests_the_closest() -> None:
 
 
 def test_approvals_from_accepts_owners_governance_or_logins() -> None:
-    for value in ("owners", "governance", "[alice, bob]"):
+    for value in ("owners", "governance", "codeowners", "[alice, bob]"):
         text = POLICY.replace("data_checks_pass: true", f"approvals: {{from: {value}}}")
         parse(load_bytes(text.encode(), "f"), Policy)
     text = POLICY.replace("data_checks_pass: true", "approvals: {from: everyone}")
     assert problems(text, Policy) == [
         "f.yaml:6: rules[0].approvals.from: "
-        "must be owners, governance or a list of logins (got 'everyone')"
+        "must be owners, governance, codeowners or a list of logins (got 'everyone')"
     ]
 
 

@@ -89,6 +89,8 @@ def test_the_drift_workflow_is_scheduled_and_only_its_retrain_job_may_write() ->
     runs = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
     assert any("modelward drift --all" in run for run in runs)
     assert any('modelward retrain "$MODEL"' in run for run in runs)
+
+
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_credentials_persist_only_in_the_job_that_pushes(path: Path) -> None:
     for name, job in load(path)["jobs"].items():

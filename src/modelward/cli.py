@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .errors import CheckFailed, InvalidInput, ModelwardError
+from .errors import CheckFailed, InvalidInput, ModelwardError, UsageError
 
 INTERNAL_ERROR = 4
 
@@ -653,11 +653,12 @@ def render_train_result(result: Any) -> str:
 
 FORGE = click.option(
     "--forge",
-    type=click.Choice(["auto", "local"]),
+    type=click.Choice(["auto", "local", "github"]),
     default="auto",
     show_default=True,
-    help="Where reports go, approvals come from and releases are published; only the local "
-    "forge exists so far, so auto means local.",
+    help="Where reports go, approvals come from and releases are published: github inside "
+    "GitHub Actions with a token (GITHUB_TOKEN or MODELWARD_GITHUB_TOKEN), else local "
+    "(files under .modelward/ and stdout). auto picks for you.",
 )
 
 
@@ -672,14 +673,21 @@ def _today() -> dt.date:
 )
 @click.option("--head", default="HEAD", show_default=True, help="Head ref; must be checked out.")
 @FORGE
-@click.option("--author", default=None, help="Pull request author (local forge).")
+@click.option(
+    "--author", default=None, help="Pull request author (local forge only; GitHub: the event)."
+)
 @click.option(
     "--approved-by",
     "approved_by",
     multiple=True,
-    help="A reviewer who approved (local forge; repeat).",
+    help="A reviewer who approved (local forge only; repeat; GitHub: the reviews).",
 )
-@click.option("--pr-number", type=int, default=None, help="Pull request number (local forge).")
+@click.option(
+    "--pr-number",
+    type=int,
+    default=None,
+    help="Pull request number (local forge only; GitHub: the event).",
+)
 @click.option(
     "--report",
     "report_file",
@@ -703,19 +711,43 @@ def pr(
     _set_format(fmt)
     from . import pr as flow
     from .changes import default_base
-    from .forge.local import LocalForge
+    from .forge.setup import choose, explain_denied
 
-    local = LocalForge(
-        repo, author=author, approvers=approved_by, pr_number=pr_number, report_file=report_file
+    chosen = choose(
+        forge,
+        repo,
+        settings_ref=lambda ctx: (
+            base or (ctx.pull_request.base_sha if ctx and ctx.pull_request else default_base(repo))
+        ),
+        local={
+            "author": author,
+            "approvers": approved_by,
+            "pr_number": pr_number,
+            "report_file": report_file,
+        },
+        emit=click.echo,
     )
+    head_ref = chosen.head if head == "HEAD" and chosen.head else head
     outcome = flow.run(
-        repo, forge=local, base=base or default_base(repo), head=head, today=_today()
+        repo,
+        forge=chosen.forge,
+        base=base or chosen.base or default_base(repo),
+        head=head_ref,
+        today=_today(),
     )
+    if report_file is not None and chosen.forge.name != "local":
+        report_file.write_text(outcome.markdown)
     if fmt == "json":
         click.echo(json.dumps(outcome.data, indent=2, sort_keys=True))
     else:
         click.echo(outcome.markdown)
+    _explain(explain_denied(getattr(chosen.forge, "denied", [])))
     click.get_current_context().exit(outcome.exit_code)
+
+
+def _explain(message: str | None) -> None:
+    if message:
+        click.echo(f"modelward: {message}", err=True)
 
 
 @main.command()
@@ -736,17 +768,27 @@ def promote(
     """Register and promote the versions a merge changed, as immutable git tags."""
     _set_format(fmt)
     from . import promote as flow
-    from .forge.local import LocalForge
+    from .forge.setup import choose, explain_denied
 
+    chosen = choose(forge, repo, settings_ref=lambda ctx: before, local={}, emit=click.echo)
+    if chosen.ctx is not None and chosen.ctx.push is not None:
+        if not chosen.ctx.push.to_default_branch:
+            raise UsageError(
+                f"promote runs on pushes to the default branch, not {chosen.ctx.push.ref}"
+            )
+        before = before if before != "HEAD~1" else chosen.base or before
+        after = after if after != "HEAD" else chosen.head or after
     outcome = flow.run(
         repo,
-        forge=LocalForge(repo),
+        forge=chosen.forge,
         before=before,
         after=after,
         push=push,
         remote=remote,
         today=_today(),
+        ci_run_url=chosen.ctx.run_url if chosen.ctx else None,
     )
+    _explain(explain_denied(getattr(chosen.forge, "denied", [])))
     if fmt == "json":
         click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
     else:

@@ -573,19 +573,23 @@ class Approvals(Record):
 
     min: int = Field(1, ge=1)
     """How many distinct approvers."""
-    from_: Literal["owners", "governance"] | list[str] = Field("owners", alias="from")
-    """owners (the model's), governance (modelward.yaml), or a list of logins."""
+    from_: Literal["owners", "governance", "codeowners"] | list[str] = Field("owners", alias="from")
+    """owners (the model's), governance (modelward.yaml), codeowners (the owners of the
+    model's manifest in the base branch's CODEOWNERS; the last matching pattern wins), or a
+    list of logins."""
     exclude_author: bool = True
     """The pull request author's own approval never counts."""
 
     @field_validator("from_", mode="before")
     @classmethod
     def _from(cls, value: Any) -> Any:
-        if value in ("owners", "governance"):
+        if value in ("owners", "governance", "codeowners"):
             return value
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
-        raise ValueError(f"must be owners, governance or a list of logins (got {_short(value)})")
+        raise ValueError(
+            f"must be owners, governance, codeowners or a list of logins (got {_short(value)})"
+        )
 
 
 class Rule(Record):
@@ -799,6 +803,23 @@ class LocalForge(Record):
     branch, so that owners given as teams can approve without GitHub."""
 
 
+class GitHubSettings(Record):
+    """How the bot appears on GitHub."""
+
+    bot_login: str = "github-actions[bot]"
+    """The login the bot's comments are authored by: `github-actions[bot]` with the Actions
+    token, `APP-SLUG[bot]` with a GitHub App token. The sticky report is found by it."""
+
+
+class ApprovalSettings(Record):
+    """Which GitHub reviews count as approvals."""
+
+    require_current_head: bool = True
+    """An approval counts only when given on the pull request's current head commit (a
+    push after it makes it stale). false counts a reviewer's latest approval on any
+    commit of the pull request."""
+
+
 class Config(Record):
     """modelward.yaml at the repository root."""
 
@@ -825,6 +846,10 @@ class Config(Record):
     """Training limits."""
     local: LocalForge = LocalForge()
     """Settings of the local forge (team membership)."""
+    github: GitHubSettings = GitHubSettings()
+    """The GitHub forge: the bot's login."""
+    approvals: ApprovalSettings = ApprovalSettings()
+    """How reviews become approvals."""
 
     @model_validator(mode="after")
     def _stage_order(self) -> Config:

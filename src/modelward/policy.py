@@ -215,6 +215,8 @@ class Approvals:
     author: str | None = None
     approvers: tuple[str, ...] = ()
     teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    codeowners: tuple[Any, ...] = ()
+    """The base branch's CODEOWNERS rules (codeowners.Rule), for `from: codeowners`."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -695,6 +697,16 @@ class _Context:
                     "governance.owners"
                 )
             eligible, label = self.config.governance.owners, "governance"
+        elif source == "codeowners":
+            from .codeowners import owners_of
+
+            path = self.candidate.model.doc.path
+            eligible, label = owners_of(self.approvals.codeowners, path), "CODEOWNERS"
+            if not eligible:
+                return "fail", (
+                    f"approvals must come from CODEOWNERS, but no rule of the base branch's "
+                    f"CODEOWNERS covers {path}"
+                )
         else:
             eligible, label = source, f"[{', '.join(source)}]"
         tally = _tally(

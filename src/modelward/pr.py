@@ -12,7 +12,7 @@ finishes without importing pydantic or the ML stack (benchmarks/bench_pr.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +75,7 @@ def run(
         pr, models, governance, summary = _judge_change(
             repo, forge, base, the_plan, earlier, teams or {}, today
         )
+        notes += forge_notes(pr)
     else:
         # Nothing for a policy to judge: no policy or manifest is even read, so a pull
         # request that touches no model imports neither pydantic nor the ML stack and
@@ -124,14 +125,26 @@ def _judge_change(
     # the base branch as it is now judges, not the point the branch was cut from
     rules = governance_at(repo, the_plan.base)
     refuse_committed_state(repo, the_plan.head, rules.config)
-    pr = forge.pull_request(the_plan.head, base)
-    known = {**rules.config.local_teams(), **teams} if forge.name == "local" else teams
-    approvals = Approvals(author=pr.author, approvers=pr.approvers, teams=known)
+    live = [m for m in the_plan.models if m.status != "deleted"]
+    ws = load(repo, only_models=[m.name for m in live])
+    owners = code_owners(repo, the_plan.base, [ws.models[m.name].doc.path for m in live])
+    handles = team_handles(
+        rules,
+        [ws.models[m.name].record.owners for m in live] + [owners.owners],
+        governance=bool(the_plan.governance_files),
+    )
+    pr = forge.pull_request(the_plan.head, base, teams=handles)
+    # the local forge reads no team membership itself: modelward.yaml's local.teams
+    local = rules.config.local_teams() if forge.name == "local" else {}
+    approvals = Approvals(
+        author=pr.author,
+        approvers=pr.approvers,
+        teams={**local, **teams, **pr.teams},
+        codeowners=owners.rules,
+    )
     governance = evaluate_governance(
         the_plan.governance_files, rules.config, approvals.author, approvals.approvers
     )
-    live = [m for m in the_plan.models if m.status != "deleted"]
-    ws = load(repo, only_models=[m.name for m in live])
     # what may be imported and where artifacts live is the base's decision, too
     ws.config = rules.config
     if earlier is not None:
@@ -142,7 +155,58 @@ def _judge_change(
         models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
+    if pr.changes_requested and summary == "pass":
+        summary = "pending"  # a reviewer's latest review asks for changes
     return pr, models, [v.to_dict() for v in governance], summary
+
+
+def team_handles(
+    rules: Governance, owner_lists: Sequence[Sequence[str]], *, governance: bool
+) -> list[str]:
+    """The `@org/team` handles whose members the judge may need (read from the base):
+    the affected models' owners, policy lists and, when governance files changed, the
+    governance owners. Each costs one API call on GitHub, so no more are asked for."""
+    found: list[str] = []
+    if governance and rules.config.governance is not None:
+        found += rules.config.governance.owners
+    for owners in owner_lists:
+        found += owners
+    for policy in rules.policies.values():
+        for rule in policy.record.rules:
+            if rule.approvals is not None and isinstance(rule.approvals.from_, list):
+                found += rule.approvals.from_
+    return list(dict.fromkeys(h.lower() for h in found if "/" in h))
+
+
+@dataclass(frozen=True)
+class CodeOwners:
+    rules: tuple[Any, ...]
+    owners: tuple[str, ...]
+    """Everyone CODEOWNERS names for the given paths (for team lookups)."""
+
+
+def code_owners(repo: Path, ref: str, paths: Sequence[str]) -> CodeOwners:
+    """The base branch's CODEOWNERS and the owners it gives `paths`."""
+    from .codeowners import at_ref, owners_of
+
+    rules = at_ref(repo, ref)
+    found = [o for p in paths for o in owners_of(rules, p)]
+    return CodeOwners(rules, tuple(dict.fromkeys(found)))
+
+
+def forge_notes(pr: PullRequest) -> list[str]:
+    """What the forge could not establish, said once in the report."""
+    from .forge.base import TEAM_PERMISSION
+
+    notes = []
+    if pr.unreadable_teams:
+        notes.append(
+            f"Membership of {', '.join(pr.unreadable_teams)} could not be read, so its "
+            f"members' approvals stay pending: {TEAM_PERMISSION}."
+        )
+    if pr.changes_requested:
+        notes.append(f"Changes requested by {', '.join(pr.changes_requested)}.")
+    return notes
 
 
 def _description(summary: str, data: Mapping[str, Any]) -> str:
@@ -300,6 +364,7 @@ def _judge(
     from .baseline import base_model, for_candidate, inputs_changed
     from .policy import Candidate, evaluate
     from .training import train
+    from .trend import points as trend_points
 
     loaded = ws.models[affected.name]
     model = loaded.record
@@ -365,4 +430,11 @@ def _judge(
         "cached": result.cached,
         "error": None,
         "key": result.key,
+        "trend": trend_points(
+            history,
+            model.stage,
+            model.evaluation.primary,
+            model.version,
+            result.metrics.get(model.evaluation.primary),
+        ),
     }

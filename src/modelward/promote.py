@@ -32,7 +32,7 @@ from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
 from .manifest import Model
 from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
-from .pr import refuse_committed_state
+from .pr import CodeOwners, code_owners, refuse_committed_state, team_handles
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9
@@ -143,9 +143,15 @@ def run(
         moved.append((affected, old))
     if not moved and not the_plan.governance_files:
         return outcome
-    pr = forge.merged_pull_request(after_sha)
-    outcome.pull_request = pr.number if pr else None
     rules = governance_at(repo, before_sha)
+    owners = code_owners(repo, before_sha, [ws.models[a.name].doc.path for a, _ in moved])
+    handles = team_handles(
+        rules,
+        [ws.models[a.name].record.owners for a, _ in moved] + [owners.owners],
+        governance=bool(the_plan.governance_files),
+    )
+    pr = forge.merged_pull_request(after_sha, teams=handles)
+    outcome.pull_request = pr.number if pr else None
     governance = evaluate_governance(
         the_plan.governance_files,
         rules.config,
@@ -177,6 +183,7 @@ def run(
             today,
             ci_run_url,
             governance,
+            owners,
         )
         for affected, old in moved
     ]
@@ -225,6 +232,7 @@ def _prepare(
     today: dt.date,
     ci_run_url: str | None,
     governance: Sequence[Verdict] = (),
+    owners: CodeOwners | None = None,
 ) -> _Prepared:
     from .datachecks import check_datasets
     from .training import train
@@ -239,7 +247,9 @@ def _prepare(
     approvals = Approvals(
         author=pr.author if pr else None,
         approvers=pr.approvers if pr else (),
-        teams=rules.config.local_teams(),  # the local forge reads no team membership itself
+        # the local forge reads no team membership itself: modelward.yaml's local.teams
+        teams={**rules.config.local_teams(), **(pr.teams if pr else {})},
+        codeowners=owners.rules if owners else (),
     )
     candidate = Candidate.from_run(
         loaded,
@@ -538,5 +548,6 @@ def _publish(ws: Workspace, forge: Forge, loaded: Loaded[Model], result: Any, ta
     if not artifact.is_absolute():
         artifact = ws.root / artifact
     files = {"model.joblib": artifact, "MODEL_CARD.md": card, "metrics.json": metrics}
-    notes = f"{tag}\n\nartifact sha256: {result.artifact_sha256}\n"
+    # the release body is the model card, with the artifact's digest to check a download
+    notes = f"{card.read_text()}\n\nartifact sha256: `{result.artifact_sha256}`\n"
     return forge.publish_release(tag, files, notes)

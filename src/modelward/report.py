@@ -102,7 +102,8 @@ if TYPE_CHECKING:
 MARKER = "<!-- modelward:report -->"
 DATA_OPEN = "<!-- modelward:data "
 DATA_CLOSE = " -->"
-COMMENT_LIMIT = 65_536
+COMMENT_LIMIT = 60_000
+"""GitHub takes 65,536 characters and counts them differently from Python: keep room."""
 TRUNCATION_NOTE = (
     "details truncated to fit GitHub's comment limit; full report in the job summary/artifact"
 )
@@ -407,11 +408,18 @@ def environment() -> jinja2.Environment:
             "slice_metric_names": slice_metric_names,
             "gap": gap,
             "icons": ICONS,
+            "trend_chart": _trend_chart,
             "NOT_PROVIDED": NOT_PROVIDED,
             "TRUNCATION_NOTE": TRUNCATION_NOTE,
         }
     )
     return env
+
+
+def _trend_chart(model: Mapping[str, Any]) -> str:
+    from .trend import model_chart
+
+    return model_chart(model)
 
 
 # ---------------------------------------------------------------- the report

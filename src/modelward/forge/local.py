@@ -66,7 +66,9 @@ class LocalForge:
         self.report_file = report_file
         self.home = state_dir(repo)
 
-    def pull_request(self, head_sha: str, base_ref: str) -> PullRequest:
+    def pull_request(
+        self, head_sha: str, base_ref: str, *, teams: Sequence[str] = ()
+    ) -> PullRequest:
         return PullRequest(
             number=self.pr_number,
             author=self.author,
@@ -103,7 +105,9 @@ class LocalForge:
         loaded = json.loads(js.read_text())
         return loaded if isinstance(loaded, dict) else None
 
-    def merged_pull_request(self, merge_commit: str) -> PullRequest | None:
+    def merged_pull_request(
+        self, merge_commit: str, *, teams: Sequence[str] = ()
+    ) -> PullRequest | None:
         """Read the merge commit: its second parent is the head, trailers name approvers."""
         raw = git.run(self.repo, "log", "-1", "--format=%P%x00%an%x00%B", merge_commit)
         parents, commit_author, body = raw.split("\0", 2)
