@@ -386,7 +386,7 @@ def test_plan_command_prints_reasons_and_governance_files(repo: GitRepo) -> None
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("plan: main (")
-    assert "4 models affected" in lines
+    assert "5 models affected" in lines
     assert "  churn                changed  manifest changed; policy staging changed" in lines
     assert lines[-2:] == [
         "governance files changed (need approval of governance owners):",
