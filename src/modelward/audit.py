@@ -305,6 +305,7 @@ class _RecheckContext:
         from .baseline import base_model, registered
         from .errors import ModelwardError
         from .governance import governance_at
+        from .judge import artifact_bytes, recorded_data_checks
         from .policy import Approvals, Candidate
 
         try:
@@ -316,7 +317,8 @@ class _RecheckContext:
         loaded = base_model(repo, merged, event.model)
         if loaded is None:
             return f"{path} is missing or invalid at {merged[:12]}"
-        if loaded.record.version != ev.version:
+        older = loaded.record.version != ev.version
+        if older and loaded.record.stages.get(event.stage or "") != ev.version:
             return (
                 f"{path} at {merged[:12]} describes version {loaded.record.version}, "
                 f"the tag {ev.version}"
@@ -333,26 +335,31 @@ class _RecheckContext:
             if e.kind == "assign" and e.version == ev.version and e.stage
         )
         base = base_model(repo, judged_by, event.model)
-        as_promoted = loaded.record.model_copy(update={"stage": event.stage})
+        base_version = base.record.version if base else None
+        changed = _changed_since(history, base_version, ev)
+        if older:
+            # an older registered version assigned again (a rollback): no new artifact
+            base_version, changed = ev.version, False
         candidate = Candidate(
-            model=type(loaded)(as_promoted, loaded.doc),
+            model=loaded,
             metrics=dict(ev.metrics),
             slice_metrics={
                 column: {value: {"n": 0, "metrics": dict(scores)} for value, scores in vals.items()}
                 for column, vals in ev.slice_metrics.items()
             },
             artifact_sha256=ev.artifact_sha256,
-            artifact_bytes=_artifact_bytes(repo, ev),
-            data_checks_passed=_recorded_data_checks(ev),
-            changed_artifact=_changed_since(history, base.record.version if base else None, ev),
-            base_version=base.record.version if base else None,
+            artifact_bytes=artifact_bytes(repo, ev),
+            data_checks_passed=recorded_data_checks(ev),
+            changed_artifact=changed,
+            base_version=base_version,
             stage_history=stage_history,
+            version=ev.version if older else None,
         )
         return cls(
             rules=rules,
             candidate=candidate,
             approvals=Approvals(author=ev.author, approvers=tuple(ev.approvers)),
-            baselines=registered(earlier, as_promoted, rules),
+            baselines=registered(earlier, loaded.record, rules, event.stage or ""),
             today=today,
             event=event,
         )
@@ -413,29 +420,6 @@ class _RecheckContext:
         if policy is None:
             return []
         return [r for r in policy.record.rules if r.kind == verdict.rule]
-
-
-def _artifact_bytes(repo: Path, ev: registry.Evidence) -> int | None:
-    """The stored artifact's size, when it is in the repository and its hash matches."""
-    from .workspace import OutsideRepository, resolve_inside
-
-    location = ev.artifact_location
-    if not location or not ev.artifact_sha256 or "://" in location:
-        return None
-    try:
-        path = resolve_inside(repo, repo / location)
-    except OutsideRepository:
-        return None
-    if not path.is_file() or file_sha256(path) != ev.artifact_sha256:
-        return None
-    return path.stat().st_size
-
-
-def _recorded_data_checks(ev: registry.Evidence) -> bool | None:
-    outcomes = [v.outcome for v in ev.verdicts if v.rule == "data_checks_pass"]
-    if not outcomes:
-        return None
-    return all(o == "pass" for o in outcomes)
 
 
 def _changed_since(

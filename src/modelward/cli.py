@@ -120,11 +120,19 @@ def render_inventory(summary: dict[str, Any]) -> str:
         "",
         "Models",
         table(
-            ["name", "version", "stage", "task", "estimator", "dataset", "primary"],
+            ["name", "version", "stages", "task", "estimator", "dataset", "primary"],
             [
                 [
-                    m[k]
-                    for k in ("name", "version", "stage", "task", "estimator", "dataset", "primary")
+                    m[k] if k != "stages" else stages_text(m[k])
+                    for k in (
+                        "name",
+                        "version",
+                        "stages",
+                        "task",
+                        "estimator",
+                        "dataset",
+                        "primary",
+                    )
                 ]
                 for m in models
             ],
@@ -154,6 +162,11 @@ def render_inventory(summary: dict[str, Any]) -> str:
             ),
         ]
     return "\n".join(out)
+
+
+def stages_text(stages: Any) -> str:
+    """`staging=1.3.0, production=1.2.0`, or `-` for a model in no stage."""
+    return ", ".join(f"{k}={v}" for k, v in stages.items()) or "-"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -348,7 +361,11 @@ def render_status(report: Any) -> str:
     rows = [
         [
             m.model,
-            f"{m.desired_version} -> {m.desired_stage}" if m.desired_version else "(no manifest)",
+            (
+                f"{m.desired_version}: {stages_text(m.desired_stages)}"
+                if m.desired_version
+                else "(no manifest)"
+            ),
             ", ".join(f"{s}={v}" for s, v in sorted(m.actual.items())) or "-",
             m.state,
             m.reason,
@@ -699,7 +716,8 @@ def render_promotions(data: dict[str, Any]) -> str:
     for p in data["promotions"]:
         tags = ", ".join(p["created"]) or "nothing new"
         flag = "  BYPASS: " + "; ".join(p["blocking"]) if p["bypass"] else ""
-        lines.append(f"  {p['model']} v{p['version']} -> {p['stage']}: created {tags}{flag}")
+        arrow = "removed from" if p.get("action") == "unassign" else "->"
+        lines.append(f"  {p['model']} v{p['version']} {arrow} {p['stage']}: created {tags}{flag}")
         if not p["report_checked"]:
             lines.append("    (no pull-request report found: metrics not cross-checked)")
         if p["release"]:
@@ -709,5 +727,5 @@ def render_promotions(data: dict[str, Any]) -> str:
     for b in data.get("governance_bypass", []):
         lines.append(f"  BYPASS (governance): {b}")
     if len(lines) == 1:
-        lines.append("  no model changed its version or stage")
+        lines.append("  no model changed its stage map")
     return "\n".join(lines)

@@ -253,8 +253,11 @@ class Model(Record):
     """Equals the folder name; lowercase letters, digits and '-'."""
     version: str
     """Semantic version; a change that alters the artifact must bump it."""
-    stage: str = "none"
-    """Desired stage: none, archived, or a stage of modelward.yaml (staging, production)."""
+    stages: dict[str, str] = {}
+    """The version desired in each stage of modelward.yaml, e.g. {staging: 1.3.0, production:
+    1.2.0}: this manifest's `version`, or an older registered version (served from the
+    registry, never retrained). A stage left out holds nothing; removing an entry unassigns
+    it. Each change to an entry is judged by that stage's policies."""
     owners: list[str] = Field(min_length=1)
     """GitHub logins or @org/team handles whose approvals count as the owners'."""
     description: str
@@ -279,10 +282,43 @@ class Model(Record):
             raise ValueError(f"{value!r} is not a semantic version like 1.2.0")
         return value
 
-    @field_validator("stage")
+    @model_validator(mode="before")
     @classmethod
-    def _stage(cls, value: str) -> str:
-        return _name(value)
+    def _old_stage_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "stage" in data and "stages" not in data:
+            raise At(("stage",), old_stage_message(data.get("stage"), data.get("version")))
+        return data
+
+    @field_validator("stages")
+    @classmethod
+    def _stage_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for stage, version in value.items():
+            if stage in BUILTIN_STAGES:
+                raise At((stage,), f"{stage!r} is not a stage; leave the stage out of the map")
+            if not NAME_RE.match(stage):
+                raise At((stage,), f"{stage!r} is not a valid stage name")
+            if not SEMVER_RE.match(version):
+                raise At((stage,), f"{version!r} is not a semantic version like 1.2.0")
+        return value
+
+    def stage_of(self, version: str) -> list[str]:
+        """The stages that ask for `version`."""
+        return [s for s, v in self.stages.items() if v == version]
+
+
+def old_stage_message(stage: Any, version: Any) -> str:
+    """What to write instead of the single `stage:` of earlier releases."""
+    v = version if isinstance(version, str) else "1.0.0"
+    if stage in (None, "none", "archived"):
+        return (
+            "`stage:` is no longer accepted; the desired version per stage is a map, and a "
+            "model in no stage has none: remove `stage:` (or write `stages: {}`)"
+        )
+    return (
+        "`stage:` is no longer accepted; write the version desired in each stage instead: "
+        f"`stages: {{{stage}: {v}}}` (one entry per stage; an entry may name an older "
+        "registered version)"
+    )
 
 
 # ---------------------------------------------------------------- Dataset

@@ -50,7 +50,7 @@ RULE_LOCS: Mapping[str, Loc] = {
     "allowed_estimators": ("model", "estimator"),
     "max_artifact_mb": ("model",),
     "version_bump": ("version",),
-    STAGE_ORDER_RULE: ("stage",),
+    STAGE_ORDER_RULE: ("stages",),
 }
 
 
@@ -122,6 +122,8 @@ class Verdict:
     """1-based line in `path`, for an annotation."""
     waiver: WaiverUse | None = None
     """The waiver that matched a failing verdict (live or expired)."""
+    stage: str | None = None
+    """The stage whose change this verdict judges (None for governance verdicts)."""
 
     @property
     def waived(self) -> bool:
@@ -147,6 +149,7 @@ class Verdict:
             "path": self.path,
             "line": self.line,
             "waiver": self.waiver.to_dict() if self.waiver else None,
+            "stage": self.stage,
             "effective": self.effective,
             "blocking": self.blocking,
         }
@@ -169,6 +172,7 @@ class Verdict:
             path=str(data["path"]),
             line=int(data["line"]),
             waiver=WaiverUse.from_dict(waiver) if waiver else None,
+            stage=None if data.get("stage") is None else str(data["stage"]),
         )
 
 
@@ -256,10 +260,17 @@ class Candidate:
     changed_artifact: bool | None = None
     base_version: str | None = None
     stage_history: frozenset[str] = frozenset()
+    version: str | None = None
+    """The version judged, when it is not the manifest's own: an older registered version
+    a stage asks for (its evidence comes from the registry, nothing is retrained)."""
 
     @property
     def name(self) -> str:
         return self.model.record.name
+
+    @property
+    def judged_version(self) -> str:
+        return self.version or self.model.record.version
 
     @classmethod
     def from_run(
@@ -321,6 +332,7 @@ class Candidate:
             "changed_artifact": self.changed_artifact,
             "base_version": self.base_version,
             "stage_history": sorted(self.stage_history),
+            "version": self.version,
         }
 
     @classmethod
@@ -345,6 +357,7 @@ class Candidate:
             changed_artifact=data.get("changed_artifact"),
             base_version=data.get("base_version"),
             stage_history=frozenset(data.get("stage_history", ())),
+            version=data.get("version"),
         )
 
 
@@ -402,8 +415,8 @@ def evaluate(
     `against` stage it belongs to (a `base-branch` baseline serves any); `baselines`
     may add one per stage.
     """
-    stage = candidate.model.record.stage if target_stage is None else target_stage
-    if stage in BUILTIN_STAGES:
+    stage = target_stage if target_stage is not None else _first_stage(candidate)
+    if stage is None or stage in BUILTIN_STAGES:
         return []
     verdicts: list[Verdict] = []
     order = _stage_order(candidate, config, stage)
@@ -415,7 +428,13 @@ def evaluate(
             status, reason = context.judge(rule)
             verdict = _verdict(candidate, policy.record, rule.kind, status, reason)
             verdicts.append(_waive(verdict, candidate.name, waivers, today))
-    return verdicts
+    return [replace(v, stage=stage) for v in verdicts]
+
+
+def _first_stage(candidate: Candidate) -> str | None:
+    """The first stage of the manifest's map that asks for the judged version."""
+    stages = candidate.model.record.stage_of(candidate.judged_version)
+    return stages[0] if stages else None
 
 
 def applicable(
@@ -514,8 +533,10 @@ def re_evaluate_approvals(
     the new approvals, in place. Waivers are applied again with `today`, so a waiver
     that expired since the block was stored stops covering its verdict.
     """
-    stage = model.record.stage if target_stage is None else target_stage
     candidate = Candidate(model=model)
+    stage = target_stage if target_stage is not None else _first_stage(candidate)
+    if stage is None:
+        return [Verdict.from_dict(d) for d in verdicts]
     context = _Context(candidate, config, None, {}, approvals)
     fresh: dict[str, list[Verdict]] = {}
     for policy in applicable(policies, candidate.name, stage):
@@ -524,7 +545,7 @@ def re_evaluate_approvals(
                 status, reason = context.judge(rule)
                 verdict = _verdict(candidate, policy.record, rule.kind, status, reason)
                 fresh.setdefault(policy.record.name, []).append(
-                    _waive(verdict, candidate.name, waivers, today)
+                    replace(_waive(verdict, candidate.name, waivers, today), stage=stage)
                 )
     out: list[Verdict] = []
     for stored in (Verdict.from_dict(d) for d in verdicts):
@@ -625,6 +646,8 @@ class _Context:
         baseline = self._baseline(against)
         if baseline is None:
             return "pass", f"no baseline: nothing registered in {against} yet"
+        if baseline.source == "registry" and baseline.version == self.candidate.judged_version:
+            return "pass", f"version {baseline.version} is already in {against}; nothing to compare"
         value = _value(self.candidate.metrics, metric)
         if value is None:
             return "fail", self._no_value(metric)
@@ -743,7 +766,7 @@ def _stage_order(candidate: Candidate, config: Config, stage: str) -> Verdict | 
     if spec is None or spec.promotes_from is None:
         return None
     before = spec.promotes_from
-    version = candidate.model.record.version
+    version = candidate.judged_version
     if before in candidate.stage_history:
         status: Status = "pass"
         reason = f"version {version} was in {before} before {stage}"
@@ -758,7 +781,7 @@ def _stage_order(candidate: Candidate, config: Config, stage: str) -> Verdict | 
         "block",
         reason,
         doc.path,
-        doc.line(RULE_LOCS[STAGE_ORDER_RULE]),
+        doc.line((*RULE_LOCS[STAGE_ORDER_RULE], stage)),
     )
 
 

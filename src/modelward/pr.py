@@ -183,16 +183,26 @@ def _reapprove(
 
     if model.get("status") == "deleted":
         return model
-    verdicts = re_evaluate_approvals(
-        model["verdicts"],
-        model=ws.models[model["name"]],
-        config=rules.config,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        approvals=approvals,
-        today=today,
-    )
-    return {**model, "verdicts": [v.to_dict() for v in verdicts]}
+    by_stage: dict[str | None, list[dict[str, Any]]] = {}
+    for v in model["verdicts"]:
+        by_stage.setdefault(v.get("stage"), []).append(v)
+    out: list[dict[str, Any]] = []
+    for stage, stored in by_stage.items():
+        if stage is None:
+            out += stored
+            continue
+        verdicts = re_evaluate_approvals(
+            stored,
+            model=ws.models[model["name"]],
+            config=rules.config,
+            policies=rules.policies,
+            waivers=rules.waivers,
+            approvals=approvals,
+            today=today,
+            target_stage=stage,
+        )
+        out += [v.to_dict() for v in verdicts]
+    return {**model, "verdicts": out}
 
 
 def _deleted(m: AffectedModel) -> dict[str, Any]:
@@ -296,8 +306,12 @@ def _judge(
     checks_by_dataset: Mapping[str, Any],
     history: Any,
 ) -> dict[str, Any]:
-    from .baseline import base_model, for_candidate, inputs_changed
-    from .policy import Candidate, evaluate
+    """One model: trained once, then every changed entry of its stage map judged by that
+    stage's policies (an older registered version from its evidence, a removal by the
+    stage's approvals rules)."""
+    from .baseline import base_model, for_candidate, from_registry, inputs_changed, registered
+    from .judge import judge_removal, registered_candidate, stage_changes
+    from .policy import CONFIG_POLICY, RULE_LOCS, Candidate, Verdict, evaluate
     from .training import train
 
     loaded = ws.models[affected.name]
@@ -305,8 +319,8 @@ def _judge(
     checks = checks_by_dataset[model.data.dataset]
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
-    baselines = for_candidate(repo, history, model, rules, the_plan.base)
-    baseline = next(iter(baselines.values()), None)
+    order = rules.config.stage_names
+    changes = stage_changes(before.record if before else None, model, order)
     changed_artifact = before is not None and inputs_changed(
         repo, the_plan.merge_base, the_plan.head, before.record, model
     )
@@ -315,39 +329,81 @@ def _judge(
         result,
         checks,
         history=history,
-        stages=rules.config.stage_names,
+        stages=order,
         base_version=before.record.version if before else None,
         changed_artifact=changed_artifact,
     )
-    verdicts = evaluate(
-        candidate,
-        config=rules.config,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        baseline=baseline,
-        baselines=baselines,
-        approvals=approvals,
-        today=today,
-    )
+    verdicts: list[Verdict] = []
+    shown: Any = None
+    for c in changes:
+        if c.after is None:
+            verdicts += judge_removal(
+                loaded,
+                c.stage,
+                config=rules.config,
+                policies=rules.policies,
+                waivers=rules.waivers,
+                approvals=approvals,
+                today=today,
+            )
+            continue
+        if c.after == model.version:
+            judged = candidate
+            baselines = for_candidate(repo, history, model, rules, the_plan.base, c.stage)
+            if shown is None:
+                # the report's baseline: what the registry holds in the target stage,
+                # whether or not a no_regression rule names that stage
+                shown = from_registry(history, c.stage) or next(iter(baselines.values()), None)
+        else:
+            older = registered_candidate(repo, loaded, history, c.after, order)
+            if older is None:
+                verdicts.append(
+                    Verdict(
+                        CONFIG_POLICY,
+                        "stages",
+                        "fail",
+                        "block",
+                        f"stages.{c.stage} asks for {c.after}, which is neither this "
+                        f"manifest's version ({model.version}) nor a registered version",
+                        loaded.doc.path,
+                        loaded.doc.line((*RULE_LOCS["promotes_from"], c.stage)),
+                        stage=c.stage,
+                    )
+                )
+                continue
+            judged = older
+            baselines = registered(history, model, rules, c.stage)
+        verdicts += evaluate(
+            judged,
+            config=rules.config,
+            policies=rules.policies,
+            waivers=rules.waivers,
+            baseline=next(iter(baselines.values()), None),
+            baselines=baselines,
+            approvals=approvals,
+            today=today,
+            target_stage=c.stage,
+        )
     return {
         "name": affected.name,
         "version": model.version,
-        "stage": model.stage,
+        "stage": "; ".join(c.describe() for c in changes) or _stages_text(model.stages),
+        "stages": dict(model.stages),
         "status": affected.status,
         "reasons": list(affected.reasons),
         "base_version": before.record.version if before else None,
         "metrics": [
             {
                 "name": name,
-                "baseline": baseline.metrics.get(name) if baseline else None,
+                "baseline": shown.metrics.get(name) if shown else None,
                 "candidate": result.metrics.get(name),
                 "primary": name == model.evaluation.primary,
             }
             for name in model.evaluation.metrics
         ],
         "baseline": (
-            {"version": baseline.version, "stage": baseline.stage, "source": baseline.source}
-            if baseline
+            {"version": shown.version, "stage": shown.stage, "source": shown.source}
+            if shown
             else None
         ),
         "slices": result.slice_metrics,
@@ -365,3 +421,7 @@ def _judge(
         "error": None,
         "key": result.key,
     }
+
+
+def _stages_text(stages: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in stages.items()) or "none"
