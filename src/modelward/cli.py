@@ -703,7 +703,7 @@ def promote(
         click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
     else:
         click.echo(render_promotions(outcome.to_dict()))
-    if outcome.bypassed or outcome.governance_bypass:
+    if outcome.bypassed or outcome.bypass:
         click.echo(
             "warning: a merge went in over a blocking policy; recorded as a bypass", err=True
         )
@@ -724,8 +724,11 @@ def render_promotions(data: dict[str, Any]) -> str:
             lines.append(f"    release: {p['release']}")
     for s in data["skipped"]:
         lines.append(f"  skipped {s}")
-    for b in data.get("governance_bypass", []):
-        lines.append(f"  BYPASS (governance): {b}")
+    for b in data.get("bypass", []):
+        kind = " (governance)" if b in data.get("governance_bypass", []) else ""
+        lines.append(f"  BYPASS{kind}: {b}")
+    if data.get("bypass_tag"):
+        lines.append(f"  bypass recorded as tag {data['bypass_tag']}")
     if len(lines) == 1:
         lines.append("  no model changed its stage map")
     return "\n".join(lines)

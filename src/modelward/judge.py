@@ -46,17 +46,92 @@ class StageChange:
 
 
 def stage_changes(
-    old: Model | None, new: Model | None, order: Sequence[str] = ()
+    old: Model | None, new: Model | None, order: Sequence[str] = (), *, rebuilt: bool = False
 ) -> list[StageChange]:
     """Every stage whose entry was added, moved or removed, in the stage order of
-    modelward.yaml (stages it does not know come last, by name)."""
+    modelward.yaml (stages it does not know come last, by name). With `rebuilt` (the
+    artifact of an unchanged version changed), the stages that keep asking for the
+    manifest's version are changes too: what they would serve is new."""
     before = dict(old.stages) if old is not None else {}
     after = dict(new.stages) if new is not None else {}
     names = [s for s in order if s in before or s in after]
     names += sorted((set(before) | set(after)) - set(names))
+    version = new.version if new is not None else None
     return [
-        StageChange(s, before.get(s), after.get(s)) for s in names if before.get(s) != after.get(s)
+        StageChange(s, before.get(s), after.get(s))
+        for s in names
+        if before.get(s) != after.get(s) or (rebuilt and after.get(s) == version)
     ]
+
+
+def training_digest(model: Model) -> str:
+    """The digest of what decides the artifact (not version, stages, owners or card)."""
+    from .hashing import canonical_hash
+
+    return canonical_hash(
+        model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
+    )
+
+
+def builtin_version_checks(
+    loaded: Loaded[Model],
+    *,
+    base_version: str | None,
+    changed_artifact: bool,
+    history: registry.ModelHistory | None,
+    artifact_sha256: str | None,
+    data_sha256: str | None,
+) -> list[Verdict]:
+    """The version rules no policy can switch off, like stage order: an artifact that
+    changed needs a new version, and a version once registered keeps its artifact
+    forever (across deleted and re-added models, and every branch)."""
+    from .policy import CONFIG_POLICY, RULE_LOCS
+
+    model = loaded.record
+    line = loaded.doc.line(RULE_LOCS["version_bump"])
+    out: list[Verdict] = []
+    if base_version == model.version and changed_artifact:
+        out.append(
+            Verdict(
+                CONFIG_POLICY,
+                "version_bump",
+                "fail",
+                "block",
+                f"the artifact changed but version stays {model.version}; bump it",
+                loaded.doc.path,
+                line,
+            )
+        )
+    ev = registration_evidence(history, model.version) if history is not None else None
+    if ev is not None and another_artifact(ev, model, artifact_sha256, data_sha256):
+        out.append(
+            Verdict(
+                CONFIG_POLICY,
+                IMMUTABLE_RULE,
+                "fail",
+                "block",
+                f"version {model.version} is registered with another artifact "
+                f"({(ev.artifact_sha256 or '?')[:12]}); a registered version never changes: "
+                "bump the version",
+                loaded.doc.path,
+                line,
+            )
+        )
+    return out
+
+
+IMMUTABLE_RULE = "immutable_version"
+
+
+def another_artifact(
+    ev: registry.Evidence, model: Model, artifact_sha256: str | None, data_sha256: str | None
+) -> bool:
+    """Whether `model` (trained on data `data_sha256`) builds another artifact than the
+    registered evidence records. The training inputs decide when the tag records them (a
+    retrain on another machine need not give the same bytes); else the artifact's bytes."""
+    if ev.training_digest and ev.data_sha256:
+        return training_digest(model) != ev.training_digest or data_sha256 != ev.data_sha256
+    return bool(ev.artifact_sha256) and artifact_sha256 != ev.artifact_sha256
 
 
 def registered_candidate(

@@ -310,7 +310,7 @@ def _judge(
     stage's policies (an older registered version from its evidence, a removal by the
     stage's approvals rules)."""
     from .baseline import base_model, for_candidate, from_registry, inputs_changed, registered
-    from .judge import judge_removal, registered_candidate, stage_changes
+    from .judge import builtin_version_checks, judge_removal, registered_candidate, stage_changes
     from .policy import CONFIG_POLICY, RULE_LOCS, Candidate, Verdict, evaluate
     from .training import train
 
@@ -320,9 +320,15 @@ def _judge(
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
     order = rules.config.stage_names
-    changes = stage_changes(before.record if before else None, model, order)
     changed_artifact = before is not None and inputs_changed(
         repo, the_plan.merge_base, the_plan.head, before.record, model
+    )
+    base_version = before.record.version if before else None
+    changes = stage_changes(
+        before.record if before else None,
+        model,
+        order,
+        rebuilt=changed_artifact and base_version == model.version,
     )
     candidate = Candidate.from_run(
         loaded,
@@ -333,7 +339,14 @@ def _judge(
         base_version=before.record.version if before else None,
         changed_artifact=changed_artifact,
     )
-    verdicts: list[Verdict] = []
+    verdicts: list[Verdict] = builtin_version_checks(
+        loaded,
+        base_version=base_version,
+        changed_artifact=changed_artifact,
+        history=history,
+        artifact_sha256=result.artifact_sha256,
+        data_sha256=result.data_sha256,
+    )
     shown: Any = None
     for c in changes:
         if c.after is None:

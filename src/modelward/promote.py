@@ -32,10 +32,12 @@ from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
 from .judge import (
     StageChange,
+    another_artifact,
     judge_removal,
     registered_candidate,
     registration_evidence,
     stage_changes,
+    training_digest,
 )
 from .manifest import Model
 from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
@@ -91,6 +93,11 @@ class PromoteOutcome:
     """Where the summary comment on the merged pull request went, if one was posted."""
     governance_bypass: tuple[str, ...] = ()
     """Blocking governance verdicts: policies/ or modelward.yaml merged without approval."""
+    bypass: tuple[str, ...] = ()
+    """Everything the merge bypassed that no registry tag records (governance files merged
+    unapproved, an artifact changed without a version bump, untrusted approvals)."""
+    bypass_tag: str | None = None
+    """The `modelward/bypass/...` tag that records `bypass` in git."""
 
     @property
     def bypassed(self) -> list[Promotion]:
@@ -106,6 +113,8 @@ class PromoteOutcome:
             "skipped": self.skipped,
             "comment": self.comment,
             "governance_bypass": list(self.governance_bypass),
+            "bypass": list(self.bypass),
+            "bypass_tag": self.bypass_tag,
         }
 
 
@@ -166,19 +175,33 @@ def run(
     moved: list[tuple[AffectedModel, list[StageChange]]] = []
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
+    unbumped: list[str] = []
     for affected in live:
         old = base_model(repo, before_sha, affected.name)
         new = ws.models[affected.name].record
+        if (
+            old is not None
+            and old.record.version == new.version
+            and inputs_changed(repo, before_sha, after_sha, old.record, new)
+        ):
+            unbumped.append(
+                f"{affected.name}: the artifact changed but version stays {new.version}; "
+                "nothing was registered"
+            )
         changes = stage_changes(old.record if old else None, new, ws.config.stage_names)
         if not changes:
             outcome.skipped.append(f"{affected.name}: stage map unchanged")
             continue
         moved.append((affected, changes))
-    if not moved and not the_plan.governance_files:
+    if not moved and not the_plan.governance_files and not unbumped:
         return outcome
-    pr = forge.merged_pull_request(after_sha)
-    outcome.pull_request = pr.number if pr else None
     rules = governance_at(repo, before_sha)
+    _refuse_off_default_branch(repo, after_sha, rules.config.default_branch)
+    merged = forge.merged_pull_request(after_sha)
+    outcome.pull_request = merged.number if merged else None
+    # approvals count only when the forge vouches for them, for a merge onto `before`
+    trusted = merged is not None and merged.verified and merged.base_ref == before_sha
+    pr = merged if trusted else None
     governance = evaluate_governance(
         the_plan.governance_files,
         rules.config,
@@ -188,12 +211,23 @@ def run(
     outcome.governance_bypass = tuple(
         f"{v.policy}/{v.rule}: {v.reason}" for v in governance if v.blocking
     )
+    findings = list(outcome.governance_bypass) + unbumped
+    if findings and not trusted:
+        findings.append(
+            f"merge {after_sha[:12]} is not a two-parent merge onto {before_sha[:12]} with a "
+            "Pull-request-author: trailer, so it has no trustworthy approvals"
+        )
+    if findings:
+        outcome.bypass = tuple(findings)
+        outcome.bypass_tag = _record_bypass(
+            repo, outcome, merged, the_plan.governance_files, push, remote
+        )
     if not moved:
-        if pr is not None and outcome.governance_bypass:
-            outcome.comment = forge.comment(pr, summary_markdown(outcome)).location
+        if merged is not None and findings:
+            outcome.comment = forge.comment(merged, summary_markdown(outcome)).location
         return outcome
     refuse_committed_state(repo, after_sha, ws.config)
-    report = forge.saved_report_data(pr.head_sha) if pr else None
+    report = forge.saved_report_data(merged.head_sha) if merged and merged.verified else None
     # Every model is trained, cross-checked and judged before any tag is made: a
     # metrics mismatch in one model of the merge promotes none of them.
     prepared = [
@@ -241,9 +275,46 @@ def run(
                     action=op.action,
                 )
             )
-    if pr is not None and created:
-        outcome.comment = forge.comment(pr, summary_markdown(outcome)).location
+    if merged is not None and (created or findings):
+        outcome.comment = forge.comment(merged, summary_markdown(outcome)).location
     return outcome
+
+
+def _refuse_off_default_branch(repo: Path, after_sha: str, branch: str) -> None:
+    """Registry tags are made only from the default branch, never from a side branch."""
+    from .audit import default_branch_ref
+
+    ref = default_branch_ref(repo, branch)
+    if not git.is_ancestor(repo, after_sha, ref):
+        raise UsageError(
+            f"--after {after_sha[:12]} is not on the default branch {branch}; modelward "
+            "promotes only merges on the default branch"
+        )
+
+
+def _record_bypass(
+    repo: Path,
+    outcome: PromoteOutcome,
+    merged: PullRequest | None,
+    files: Sequence[str],
+    push: bool,
+    remote: str,
+) -> str:
+    """The bypass, as an annotated tag in modelward's namespace, pushed at once."""
+    from .policy import is_governed
+
+    record = registry.Bypass(
+        merge_commit=outcome.after,
+        findings=outcome.bypass,
+        files=tuple(f for f in files if is_governed(f)) if outcome.governance_bypass else (),
+        pr_number=merged.number if merged else None,
+        author=merged.author if merged else None,
+        approvers=merged.approvers if merged else (),
+    )
+    name, _ = registry.record_bypass(repo, record)
+    if push:
+        registry.push_tags(repo, remote, [name])
+    return name
 
 
 def _concerns(tag: str, op: _StageOp, manifest_version: str) -> bool:
@@ -334,8 +405,18 @@ def _prepare(
                 repo, history, old, model, before_sha, after_sha, result
             ),
         )
+        ev = registration_evidence(history, model.version) if history is not None else None
+        if ev is not None and another_artifact(
+            ev, model, result.artifact_sha256, result.data_sha256
+        ):
+            raise CheckFailed(
+                f"{name}: version {model.version} is registered with another artifact "
+                f"({(ev.artifact_sha256 or '?')[:12]}); a registered version never changes, so "
+                "nothing was promoted: bump the version"
+            )
         trained = dict(
             manifest_digest=result.manifest_digest,
+            training_digest=training_digest(model),
             data_sha256=result.data_sha256,
             artifact_sha256=result.artifact_sha256,
             artifact_location=_portable(repo, result.artifact_path),
@@ -625,9 +706,12 @@ def _check_against_report(
 def summary_markdown(outcome: PromoteOutcome) -> str:
     """The comment posted on the merged pull request."""
     lines = [f"### modelward promoted {outcome.after[:12]}", ""]
-    if outcome.governance_bypass:
-        lines.append("- **BYPASS**: governance files merged without the required approval:")
-        lines += [f"  - {b}" for b in outcome.governance_bypass]
+    if outcome.bypass:
+        lines.append(
+            f"- **BYPASS** recorded as `{outcome.bypass_tag}`: this merge went in without "
+            "what governance requires:"
+        )
+        lines += [f"  - {b}" for b in outcome.bypass]
     for p in outcome.promotions:
         created = ", ".join(f"`{t}`" for t in p.created) or "nothing new"
         arrow = "removed from" if p.action == "unassign" else "->"

@@ -6,7 +6,7 @@ git-native `Approved-by:` trailer), `github.py` with PyGithub.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -27,6 +27,16 @@ class PullRequest:
     approvers: tuple[str, ...] = ()
     merge_commit: str | None = None
     title: str | None = None
+    verified: bool = False
+    """Author and approvers are facts from the forge (GitHub's API, or the trailers of a
+    real two-parent merge commit on the default branch). False at promote: the approvals
+    are not trusted and the merge is recorded as a bypass."""
+    changes_requested: tuple[str, ...] = ()
+    """Logins whose latest review requests changes."""
+    teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """'@org/team' (lowercased) -> member logins the forge read."""
+    unreadable_teams: tuple[str, ...] = ()
+    """Teams whose membership the token could not read."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,9 @@ class Published:
 class Forge(Protocol):
     name: str
 
-    def pull_request(self, head_sha: str, base_ref: str) -> PullRequest:
+    def pull_request(
+        self, head_sha: str, base_ref: str, *, teams: Sequence[str] = ()
+    ) -> PullRequest:
         """The pull request under review, with its current approvals."""
         ...
 
@@ -56,7 +68,9 @@ class Forge(Protocol):
         """Post or update the one sticky report and set the commit status."""
         ...
 
-    def merged_pull_request(self, merge_commit: str) -> PullRequest | None:
+    def merged_pull_request(
+        self, merge_commit: str, *, teams: Sequence[str] = ()
+    ) -> PullRequest | None:
         """The pull request a commit on the default branch merged, with its approvals."""
         ...
 
