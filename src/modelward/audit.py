@@ -37,7 +37,7 @@ class Finding:
     model: str
     tag: str
     check: str
-    """artifact | default-branch | payload | policy"""
+    """artifact | default-branch | payload | policy | bypass | loosened"""
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -197,10 +197,20 @@ def _verify(
     branch = _default_branch(repo)
     ref = default_branch_ref(repo, branch)
     result = Verification(branch)
+    bypasses = registry.read_bypasses(repo)
+    # governance changes merged without approval: promotions judged after them are
+    # judged again under the rules from before the change
+    loosening = [b for b in bypasses if b.governance or b.problem]
     on_branch: dict[str, bool] = {}
     hashes: dict[Path, str | None] = {}
     no_evidence = 0
     for name, history in histories.items():
+        # the stage events that decide what each stage holds now
+        last: dict[str, str] = {}
+        for e in history.events:
+            if e.kind in ("assign", "unassign") and e.stage:
+                last[e.stage] = e.tag
+        holding = set(last.values())
         for event in history.events:
             if event.commit not in on_branch:
                 on_branch[event.commit] = git.is_ancestor(repo, event.commit, ref)
@@ -217,6 +227,17 @@ def _verify(
             if event.evidence_problem:
                 result.findings.append(Finding(name, event.tag, "payload", event.evidence_problem))
             ev = event.evidence
+            if ev is None and event.tag in holding and not event.evidence_problem:
+                # a stage moved by hand (or by another tool): nothing shows who approved it
+                result.findings.append(
+                    Finding(
+                        name,
+                        event.tag,
+                        "payload",
+                        f"moves {event.stage} without modelward's evidence (a tag made by hand "
+                        "or by another tool): nobody can tell who approved it",
+                    )
+                )
             if ev is None:
                 no_evidence += 1
                 continue
@@ -233,16 +254,88 @@ def _verify(
             problem = _check_artifact(repo, ev, hashes, result)
             if problem:
                 result.findings.append(Finding(name, event.tag, "artifact", problem))
+            found = False
             if verify_policies is not None and event.kind == "assign":
                 result.policies_checked += 1
                 for message in verify_policies(repo, event):
                     if message.startswith(CANNOT_RECHECK):
                         result.skipped.append(f"{event.tag}: {message}")
                     else:
+                        found = True
                         result.findings.append(Finding(name, event.tag, "policy", message))
+                for message in _loosened(repo, event, loosening):
+                    result.findings.append(Finding(name, event.tag, "loosened", message))
+            if ev.bypass and not found and event.kind in ("assign", "unassign"):
+                # a recorded bypass is a finding even when its evidence cannot be re-checked
+                failed = [f"{v.policy}/{v.rule}" for v in ev.verdicts if v.outcome != "pass"]
+                result.findings.append(
+                    Finding(
+                        name,
+                        event.tag,
+                        "bypass",
+                        "recorded as a bypass: merged over "
+                        + (", ".join(failed) if failed else "a blocking verdict"),
+                    )
+                )
+    for bypass in bypasses:
+        what = "; ".join(bypass.findings) or bypass.problem or "no detail recorded"
+        result.findings.append(
+            Finding(
+                ", ".join(bypass.models) or "-",
+                bypass.tag,
+                "bypass",
+                f"merge {bypass.merge_commit[:12]} bypassed governance: {what}",
+            )
+        )
     if no_evidence:
         result.skipped.append(f"{no_evidence} tag(s) carry no evidence (written by GTO or by hand)")
     return result
+
+
+def _loosened(repo: Path, event: Event, loosening: Sequence[registry.Bypass]) -> list[str]:
+    """A promotion judged under rules an unapproved governance change had loosened: it is
+    judged again by the rules that stood before each such change that preceded it."""
+    ev = event.evidence
+    if not loosening or ev is None or event.kind != "assign" or not event.stage:
+        return []
+    merged = ev.merge_commit or event.commit
+    if not _commit_exists(repo, merged):
+        return []
+    judged_by = _first_parent(repo, merged)
+    out: list[str] = []
+    for bypass in loosening:
+        if not _commit_exists(repo, bypass.merge_commit) or not git.is_ancestor(
+            repo, bypass.merge_commit, judged_by
+        ):
+            continue
+        before = _first_parent(repo, bypass.merge_commit)
+        context = _RecheckContext.build(repo, event, ev, merged, before)
+        if isinstance(context, str):
+            out.append(
+                f"judged under rules that {bypass.tag} changed without approval, and cannot be "
+                f"judged by the rules before it: {context}"
+            )
+            continue
+        from .policy import evaluate
+
+        verdicts = evaluate(
+            context.candidate,
+            config=context.rules.config,
+            policies=context.rules.policies,
+            waivers=context.rules.waivers,
+            baseline=next(iter(context.baselines.values()), None),
+            baselines=context.baselines,
+            approvals=context.approvals,
+            today=context.today,
+            target_stage=event.stage,
+        )
+        for v in verdicts:
+            if v.blocking:
+                out.append(
+                    f"{v.policy}/{v.rule} would not have passed under the rules before the "
+                    f"unapproved governance change {bypass.tag}: {v.reason}"
+                )
+    return out
 
 
 def _check_artifact(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry, workspace
+from .judge import registration_evidence, training_digest
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def status(repo: Path) -> StatusReport:
     out = []
     for name, loaded in sorted(ws.models.items()):
         model = loaded.record
-        out.append(compare(name, model.version, model.stages, reg.history(name)))
+        digest = training_digest(model)
+        out.append(compare(name, model.version, model.stages, reg.history(name), digest))
     for name, history in reg.models.items():
         if name not in ws.models:
             out.append(_without_manifest(name, history))
@@ -72,7 +74,11 @@ def status(repo: Path) -> StatusReport:
 
 
 def compare(
-    name: str, version: str, stages: Mapping[str, str], history: registry.ModelHistory
+    name: str,
+    version: str,
+    stages: Mapping[str, str],
+    history: registry.ModelHistory,
+    digest: str | None = None,
 ) -> ModelStatus:
     """The status of one model whose manifest asks for `stages` (stage -> version).
 
@@ -82,6 +88,10 @@ def compare(
     ask for must hold nothing."""
     actual = history.stage_versions()
     problems: list[str] = []
+    registered = registration_evidence(history, version)
+    if digest and registered is not None and registered.training_digest not in (None, digest):
+        # a merge changed what the manifest trains without bumping the version
+        problems.append(f"the manifest builds a different artifact than registered {version}")
     for stage, wanted in stages.items():
         info = history.versions.get(wanted)
         current = actual.get(stage)
