@@ -120,6 +120,7 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
         approvals=context.approvals,
         today=context.today,
         target_stage=event.stage,
+        owners=context.owners,
     )
     out = []
     for v in verdicts:
@@ -328,6 +329,7 @@ def _loosened(repo: Path, event: Event, loosening: Sequence[registry.Bypass]) ->
             approvals=context.approvals,
             today=context.today,
             target_stage=event.stage,
+            owners=context.owners,
         )
         for v in verdicts:
             if v.blocking:
@@ -389,6 +391,8 @@ class _RecheckContext:
     baselines: dict[str, Any]
     today: dt.date
     event: Event
+    owners: Any = None
+    """The owners of the manifest the promotion was judged by (its base's)."""
 
     @classmethod
     def build(
@@ -455,6 +459,7 @@ class _RecheckContext:
             baselines=registered(earlier, loaded.record, rules, event.stage or ""),
             today=today,
             event=event,
+            owners=list(base.record.owners) if base is not None else None,
         )
 
     def missing(self, verdict: Any) -> str | None:

@@ -183,6 +183,7 @@ def judge_removal(
     waivers: Loaded[Waivers] | None,
     approvals: Approvals,
     today: dt.date,
+    owners: Sequence[str] | None = None,
 ) -> list[Verdict]:
     """The verdicts of taking the model out of `stage`: that stage's approvals rules."""
     return re_evaluate_approvals(
@@ -194,6 +195,7 @@ def judge_removal(
         approvals=approvals,
         today=today,
         target_stage=stage,
+        owners=owners,
     )
 
 

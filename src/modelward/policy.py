@@ -406,6 +406,7 @@ def evaluate(
     today: dt.date,
     target_stage: str | None = None,
     baselines: Mapping[str, Baseline] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> list[Verdict]:
     """Every verdict for `candidate` moving into `target_stage` (default: its manifest's).
 
@@ -422,7 +423,7 @@ def evaluate(
     order = _stage_order(candidate, config, stage)
     if order is not None:
         verdicts.append(_waive(order, candidate.name, waivers, today))
-    context = _Context(candidate, config, baseline, dict(baselines or {}), approvals)
+    context = _Context(candidate, config, baseline, dict(baselines or {}), approvals, owners)
     for policy in applicable(policies, candidate.name, stage):
         for rule in policy.record.rules:
             status, reason = context.judge(rule)
@@ -525,6 +526,7 @@ def re_evaluate_approvals(
     approvals: Approvals,
     today: dt.date,
     target_stage: str | None = None,
+    owners: Sequence[str] | None = None,
 ) -> list[Verdict]:
     """Recompute only the approvals verdicts of a stored machine-readable block.
 
@@ -537,7 +539,7 @@ def re_evaluate_approvals(
     stage = target_stage if target_stage is not None else _first_stage(candidate)
     if stage is None:
         return [Verdict.from_dict(d) for d in verdicts]
-    context = _Context(candidate, config, None, {}, approvals)
+    context = _Context(candidate, config, None, {}, approvals, owners)
     fresh: dict[str, list[Verdict]] = {}
     for policy in applicable(policies, candidate.name, stage):
         for rule in policy.record.rules:
@@ -572,6 +574,9 @@ class _Context:
     baseline: Baseline | None
     baselines: dict[str, Baseline]
     approvals: Approvals
+    owners: Sequence[str] | None = None
+    """The owners whose approvals count: the BASE branch's manifest's (a pull request
+    cannot name its own judges); None for the candidate's own (a new model)."""
 
     def judge(self, rule: Rule) -> tuple[Status, str]:
         kind = rule.kind
@@ -710,7 +715,7 @@ class _Context:
     def approvals_rule(self, rule: ApprovalsRule) -> tuple[Status, str]:
         source = rule.from_
         if source == "owners":
-            eligible: Sequence[str] = self.model.owners
+            eligible: Sequence[str] = self.owners if self.owners is not None else self.model.owners
             label = "owners"
         elif source == "governance":
             if self.config.governance is None:

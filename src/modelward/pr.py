@@ -200,6 +200,7 @@ def _reapprove(
             approvals=approvals,
             today=today,
             target_stage=stage,
+            owners=model.get("judged_owners"),
         )
         out += [v.to_dict() for v in verdicts]
     return {**model, "verdicts": out}
@@ -319,6 +320,16 @@ def _judge(
     checks = checks_by_dataset[model.data.dataset]
     result = train(ws, affected.name)
     before = base_model(repo, the_plan.merge_base, affected.name)
+    # who judges comes from the base branch's tip: the pull request cannot name its owners
+    same = the_plan.base == the_plan.merge_base
+    tip = before if same else base_model(repo, the_plan.base, affected.name)
+    owners = list(tip.record.owners) if tip is not None else None
+    reasons = list(affected.reasons)
+    if owners is not None and owners != list(model.owners):
+        reasons.append(
+            f"owners change from {', '.join(owners)} to {', '.join(model.owners)}; the change "
+            "takes effect after merge (approvals now count the base branch's owners)"
+        )
     order = rules.config.stage_names
     changed_artifact = before is not None and inputs_changed(
         repo, the_plan.merge_base, the_plan.head, before.record, model
@@ -358,6 +369,7 @@ def _judge(
                 waivers=rules.waivers,
                 approvals=approvals,
                 today=today,
+                owners=owners,
             )
             continue
         if c.after == model.version:
@@ -396,6 +408,7 @@ def _judge(
             approvals=approvals,
             today=today,
             target_stage=c.stage,
+            owners=owners,
         )
     return {
         "name": affected.name,
@@ -403,7 +416,8 @@ def _judge(
         "stage": "; ".join(c.describe() for c in changes) or _stages_text(model.stages),
         "stages": dict(model.stages),
         "status": affected.status,
-        "reasons": list(affected.reasons),
+        "reasons": reasons,
+        "judged_owners": owners,
         "base_version": before.record.version if before else None,
         "metrics": [
             {

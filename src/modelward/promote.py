@@ -354,6 +354,7 @@ def _prepare(
     loaded = ws.models[name]
     model = loaded.record
     old = base_model(repo, before_sha, name)
+    owners = list(old.record.owners) if old is not None else None  # the base's, as pr used
     history = registry.read(repo, models=[name]).models.get(name)
     versions = history.versions if history is not None else {}
     stages = rules.config.stage_names
@@ -443,6 +444,7 @@ def _prepare(
                 waivers=rules.waivers,
                 approvals=approvals,
                 today=today,
+                owners=owners,
             ) + list(governance)
             held = current.get(c.stage) or c.before or model.version
             fields: Mapping[str, Any] = _recorded_fields(history, held)
@@ -466,6 +468,7 @@ def _prepare(
                 approvals=approvals,
                 today=today,
                 target_stage=c.stage,
+                owners=owners,
             ) + list(governance)
             held = c.after
         blocking = tuple(f"{v.policy}/{v.rule}: {v.reason}" for v in verdicts if v.blocking)
