@@ -101,7 +101,7 @@ def main() -> None:
         manifest = instance / "models/churn/model.yaml"
         edit(manifest, r"learning_rate: 0\.05", "learning_rate: 0.08")
         edit(manifest, r"^version: 1\.0\.0", "version: 1.1.0")
-        edit(manifest, r"^stage: none", "stage: staging")
+        edit(manifest, r"^stages: \{\}.*$", "stages: {staging: 1.1.0}")
         git(instance, "commit", "-q", "-am", "Tune churn: faster learning rate; ask for staging")
         run("plan", "--repo", str(instance), "--base", "main")
         print("\nNo approval yet: the report says pending and the exit code blocks the merge.")
@@ -126,7 +126,7 @@ def main() -> None:
         git(instance, "checkout", "-q", "-b", "diabetes-to-prod", "main")
         diabetes = instance / "models/diabetes/model.yaml"
         edit(diabetes, r"^version: 2\.1\.0", "version: 2.2.0")
-        edit(diabetes, r"^stage: none", "stage: production")
+        edit(diabetes, r"^stages: \{\}.*$", "stages: {production: 2.2.0}")
         git(instance, "commit", "-q", "-am", "Ship diabetes to production")
         open_pr(
             instance,
