@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
@@ -452,6 +453,14 @@ class Rule(Record):
     """Largest artifact size in megabytes."""
     version_bump: bool | None = None
     """An artifact that changed needs a new version."""
+
+    @field_validator("min_metric")
+    @classmethod
+    def _finite(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for metric, floor in (value or {}).items():
+            if not math.isfinite(floor):
+                raise At((metric,), f"{floor} is not a number a metric can be compared with")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Rule:

@@ -699,7 +699,11 @@ class _Context:
         if len(scored) < 2:
             if not scored and metric not in self.model.evaluation.metrics:
                 return "fail", f"{metric} was not computed (add it to evaluation.metrics)"
-            return "pass", f"fewer than two values of {column} have a {metric}{note}"
+            # a gap needs two values: a rule that cannot be evaluated fails, never passes
+            return "fail", (
+                f"fewer than two values of {column} have a {metric}, so the gap cannot be "
+                f"evaluated{note}"
+            )
         # best first; ties broken by name so the reason is stable
         best = min(scored, key=lambda s: (-s[0], s[1]))
         worst = min(scored, key=lambda s: (s[0], s[1]))
