@@ -157,7 +157,8 @@ def main() -> None:
             "-q",
             "tune-churn",
             "-m",
-            "Merge pull request #1 from alice/tune-churn\n\nApproved-by: bob\nApproved-by: dave",
+            "Merge pull request #1 from alice/tune-churn\n\nApproved-by: bob\nApproved-by: dave\n"
+            "Pull-request-author: alice",
         )
         git(instance, "push", "-q", "origin", "main")
         run("promote", "--repo", str(instance), "--before", base, "--after", "HEAD")

@@ -64,6 +64,7 @@ def run(
             f"--head {head} is not the checked-out commit; check it out first "
             "(modelward trains from the working tree)"
         )
+    refuse_dirty(repo)
     the_plan = plan(repo, base, head_sha)
     notes = [] if the_plan.models else ["This pull request changes no model."]
     earlier = _reusable(forge.saved_report_data(head_sha), the_plan)
@@ -142,6 +143,23 @@ def _judge_change(
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
     return pr, models, [v.to_dict() for v in governance], summary
+
+
+JUDGED_PATHS = ("models", "data", "policies", CONFIG_FILE)
+
+
+def refuse_dirty(repo: Path) -> None:
+    """The report is saved under the head SHA, so the work tree must hold exactly that
+    commit: uncommitted or untracked files under models/, data/, policies/ or
+    modelward.yaml would be judged (and cached) as if the commit held them."""
+    out = git.run(repo, "status", "--porcelain", "--untracked-files=all", "--", *JUDGED_PATHS)
+    files = [line[3:] for line in out.splitlines() if line.strip()]
+    if files:
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        raise UsageError(
+            f"the working tree differs from the checked-out commit ({shown}); commit or stash "
+            "the changes: modelward judges only committed content"
+        )
 
 
 def _description(summary: str, data: Mapping[str, Any]) -> str:
