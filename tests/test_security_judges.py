@@ -37,3 +37,18 @@ def test_a_pull_request_cannot_name_its_own_approvers(example_repo: GitRepo) -> 
         "owners change from @acme/health-ds, dana to @acme/health-ds, dana, zed; the change "
         "takes effect after merge (approvals now count the base branch's owners)"
     ) in model["reasons"]
+
+
+def test_a_pull_request_cannot_choose_its_base_branch(example_repo: GitRepo) -> None:
+    """Without --base, the base is the default branch as the base says it: a pull request
+    that points `default_branch` at a branch with loosened policies changes nothing."""
+    example_repo.git("branch", "lax")
+    example_repo.git("checkout", "-q", "-b", "attack")
+    config = example_repo.path / "modelward.yaml"
+    config.write_text(config.read_text().replace("default_branch: main", "default_branch: lax"))
+    example_repo.commit("Judge me by the lax branch")
+
+    result = cli("pr", "--repo", example_repo.path, "--author", "erin", "--format", "json")
+
+    assert result.exit_code == 1, result.output  # the governance change needs approval
+    assert json.loads(result.stdout)["base"] == "origin/main"

@@ -654,14 +654,13 @@ def pr(
     """Judge a pull request: validate, check data, train, compare, apply policies, report."""
     _set_format(fmt)
     from . import pr as flow
-    from .changes import default_base
     from .forge.local import LocalForge
 
     local = LocalForge(
         repo, author=author, approvers=approved_by, pr_number=pr_number, report_file=report_file
     )
     outcome = flow.run(
-        repo, forge=local, base=base or default_base(repo), head=head, today=_today()
+        repo, forge=local, base=base or flow.default_base(repo), head=head, today=_today()
     )
     if fmt == "json":
         click.echo(json.dumps(outcome.data, indent=2, sort_keys=True))

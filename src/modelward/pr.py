@@ -470,3 +470,39 @@ def _judge(
 
 def _stages_text(stages: Mapping[str, str]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in stages.items()) or "none"
+
+
+def default_base(repo: Path) -> str:
+    """The base of a pull request when `--base` is not given: the default branch as the
+    BASE says it, never as the pull request's own modelward.yaml does (a pull request
+    must not choose the branch, and so the policies, that judge it).
+
+    The remote's default branch (`origin/HEAD`) is asked first, else `main`; the
+    modelward.yaml committed there names the default branch (`origin/<branch>` when
+    fetched). Only a repository with neither reads it from HEAD, as a last resort."""
+    repo = git.toplevel(Path(repo))
+    symref = git.run(
+        repo, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD", check=False
+    ).strip()
+    start = symref.removeprefix("refs/remotes/origin/") if symref else "main"
+    trusted = next((r for r in (f"origin/{start}", start) if _exists(repo, r)), None)
+    branch = _configured_branch(repo, trusted or "HEAD") or start
+    return f"origin/{branch}" if _exists(repo, f"origin/{branch}") else branch
+
+
+def _exists(repo: Path, ref: str) -> bool:
+    out = git.run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    return bool(out.strip())
+
+
+def _configured_branch(repo: Path, ref: str) -> str | None:
+    raw = git.read_blobs(repo, git.rev_parse(repo, ref), [CONFIG_FILE]).get(CONFIG_FILE)
+    if raw is None:
+        return None
+    doc = load_bytes(raw, CONFIG_FILE)
+    value = doc.data.get("default_branch") if isinstance(doc.data, dict) else None
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidInput(
+            [doc.problem(("default_branch",), f"expected a branch name (got {value!r})")]
+        )
+    return value
