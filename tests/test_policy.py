@@ -338,7 +338,7 @@ def test_fairness_gap_needs_the_slice_column(ws: Workspace) -> None:
         "gender is not among evaluation.slices, so no recall per slice",
     )
     # no evaluation.slices key: the verdict points at `evaluation:`
-    assert (v.path, v.line) == ("models/breast-cancer/model.yaml", 22)
+    assert (v.path, v.line) == ("models/breast-cancer/model.yaml", 21)
 
 
 def test_fairness_gap_that_cannot_be_evaluated_fails(ws: Workspace) -> None:

@@ -46,7 +46,9 @@ def to_production(repo: GitRepo) -> None:
         "Bump breast-cancer",
     )
     path = repo.path / "models/breast-cancer/model.yaml"
-    path.write_text(path.read_text().replace("  staging: 0.3.0", "  production: 0.4.0"))
+    path.write_text(
+        path.read_text().replace("{staging: 0.3.0}", "{staging: 0.3.0, production: 0.4.0}")
+    )
     repo.commit("Move breast-cancer to production")
 
 
@@ -165,7 +167,7 @@ def test_a_change_without_approvals_is_pending_and_blocks(example_repo: GitRepo)
     bump.write_text(
         bump.read_text()
         .replace("version: 0.3.0", "version: 0.3.1")
-        .replace("  staging: 0.3.0", "  staging: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
     )
     head = example_repo.commit("Bump breast-cancer")
     code, out = run_pr(example_repo, "--author", "erin")
@@ -185,7 +187,7 @@ def test_an_owner_approval_passes_but_the_authors_own_does_not(example_repo: Git
     bump.write_text(
         bump.read_text()
         .replace("version: 0.3.0", "version: 0.3.1")
-        .replace("  staging: 0.3.0", "  staging: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
     )
     example_repo.commit("Bump breast-cancer")
     code, _ = run_pr(example_repo, "--author", "dana", "--approved-by", "dana")
@@ -231,7 +233,7 @@ def test_a_head_branch_policy_loosening_loosens_nothing(example_repo: GitRepo) -
     files["models/breast-cancer/model.yaml"] = (
         bump.read_text()
         .replace("version: 0.3.0", "version: 0.3.1")
-        .replace("  staging: 0.3.0", "  staging: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
     )
     example_repo.commit("Loosen staging and bump", files)
     code, out = run_pr(example_repo, "--author", "erin")
@@ -270,7 +272,7 @@ def test_without_a_registry_the_base_branchs_model_is_the_baseline(example_repo:
         "Regularise harder, ship to production",
         {
             "models/breast-cancer/model.yaml": text.replace(
-                "  staging: 0.3.0", "  production: 0.4.0"
+                "{staging: 0.3.0}", "{staging: 0.3.0, production: 0.4.0}"
             )
         },
     )
@@ -296,7 +298,7 @@ def test_a_review_event_re_evaluates_approvals_without_retraining(example_repo: 
     bump.write_text(
         bump.read_text()
         .replace("version: 0.3.0", "version: 0.3.1")
-        .replace("  staging: 0.3.0", "  staging: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
     )
     example_repo.commit("Bump breast-cancer")
     code, first = run_pr(example_repo, "--author", "erin")
@@ -328,7 +330,7 @@ def test_a_change_that_commits_caches_or_artifacts_is_refused(example_repo: GitR
     bump.write_text(
         bump.read_text()
         .replace("version: 0.3.0", "version: 0.3.1")
-        .replace("  staging: 0.3.0", "  staging: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
     )
     example_repo.write({".modelward/artifacts/abc/metrics.json": "{}"})
     example_repo.git("add", "-f", ".modelward/artifacts/abc/metrics.json", "models")
@@ -348,7 +350,7 @@ def test_rules_added_to_the_base_after_the_branch_point_apply(example_repo: GitR
     bump.write_text(
         bump.read_text()
         .replace("version: 0.3.0", "version: 0.3.1")
-        .replace("  staging: 0.3.0", "  staging: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
     )
     head = example_repo.commit("Bump")
     example_repo.git("checkout", "-q", "main")

@@ -40,7 +40,7 @@ def attack_branch(repo: GitRepo) -> None:
     repo.git("checkout", "-q", "-b", "bc-040", "main")
     path = repo.path / BC
     text = path.read_text().replace("version: 0.3.0", "version: 0.4.0")
-    path.write_text(text.replace("  staging: 0.3.0", "  staging: 0.4.0"))
+    path.write_text(text.replace("{staging: 0.3.0}", "{staging: 0.4.0}"))
     repo.git("commit", "-q", "-am", FORGED)
 
 

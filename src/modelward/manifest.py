@@ -255,10 +255,7 @@ class Model(Record):
     version: str
     """Semantic version; a change that alters the artifact must bump it."""
     stages: dict[str, str] = {}
-    """The version desired in each stage of modelward.yaml, e.g. {staging: 1.3.0, production:
-    1.2.0}: this manifest's `version`, or an older registered version (served from the
-    registry, never retrained). A stage left out holds nothing; removing an entry unassigns
-    it. Each change to an entry is judged by that stage's policies."""
+    """Version desired per stage: this manifest's version or an older registered one."""
     owners: list[str] = Field(min_length=1)
     """GitHub logins or @org/team handles whose approvals count as the owners'."""
     description: str
