@@ -65,8 +65,11 @@ def status(repo: Path) -> StatusReport:
     out = []
     for name, loaded in sorted(ws.models.items()):
         model = loaded.record
-        digest = training_digest(model)
-        out.append(compare(name, model.version, model.stages, reg.history(name), digest))
+        history = reg.history(name)
+        registered = registration_evidence(history, model.version)
+        # the digest costs a dump of the manifest: only when a tag recorded one to compare
+        digest = training_digest(model) if registered and registered.training_digest else None
+        out.append(compare(name, model.version, model.stages, history, digest))
     for name, history in reg.models.items():
         if name not in ws.models:
             out.append(_without_manifest(name, history))
