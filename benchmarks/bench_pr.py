@@ -47,7 +47,7 @@ apiVersion: modelward/v1
 kind: Model
 name: {name}
 version: 1.0.0
-stage: staging
+stages: {{staging: 1.0.0}}
 owners: ["alice"]
 description: Synthetic classifier {name}, one of many.
 card:

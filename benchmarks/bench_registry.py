@@ -50,8 +50,8 @@ def manifest(model: int, version: str) -> str:
             line = f"name: model{model}"
         elif line.startswith("version:"):
             line = f"version: {version}"
-        elif line.startswith("stage:"):
-            line = f"stage: {stage}"
+        elif line.startswith("stages:"):
+            line = f"stages: {{{stage}: {version}}}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -185,7 +185,9 @@ def main() -> None:
         )
         status_out = run("modelward status", [*mw, "status"], 5)
         audit_out = run("modelward audit model7", [*mw, "audit", "model7"], 5)
-        assert status_out.startswith("50 models: 25 Synced, 25 OutOfSync"), status_out[:200]
+        # GTO writes no evidence, so every stage is OutOfSync ("a tag without modelward's
+        # evidence"); the benchmark measures the read, not the verdict
+        assert status_out.startswith("50 models: 0 Synced, 50 OutOfSync"), status_out[:200]
         head = "model7: 25 events; now staging=1.19.0, production=1.17.0"
         assert audit_out.startswith(head), audit_out[:200]
 

@@ -158,7 +158,8 @@ def main() -> None:
         "-q",
         "tune-churn",
         "-m",
-        "Merge pull request #1 from alice/tune-churn\n\nApproved-by: bob\nApproved-by: dave",
+        "Merge pull request #1 from alice/tune-churn\n\n"
+        "Pull-request-author: alice\nApproved-by: bob\nApproved-by: dave",
         show=True,
     )
     git(repo, "push", "-q", "origin", "main", show=True)

@@ -56,14 +56,17 @@ def registered_repo(root: Path, home: Path) -> GitRepo:
         repo.git("checkout", "-q", "-b", "churn-staging")
         path = repo.path / CHURN
         text = re.sub(r"^version: .*$", "version: 1.1.0", path.read_text(), count=1, flags=re.M)
-        text = re.sub(r"^stage: .*$", "stage: staging", text, count=1, flags=re.M)
+        text = re.sub(r"^stages: .*$", "stages: {staging: 1.1.0}", text, count=1, flags=re.M)
         path.write_text(text)
         repo.commit("churn 1.1.0 to staging")
         result = cli("pr", "--repo", repo.path, "--base", "main", "--author", "alice",
                      "--pr-number", "1", "--approved-by", "bob")  # fmt: skip
         assert result.exit_code == 0, result.output
         repo.git("checkout", "-q", "main")
-        message = "Merge pull request #1 from alice/churn-staging\n\nApproved-by: bob"
+        message = (
+            "Merge pull request #1 from alice/churn-staging\n\n"
+            "Pull-request-author: alice\nApproved-by: bob"
+        )
         repo.git("merge", "--no-ff", "-q", "churn-staging", "-m", message)
         repo.git("branch", "-q", "-D", "churn-staging")
         repo.git("push", "-q", "origin", "main")

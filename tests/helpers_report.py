@@ -194,7 +194,7 @@ def example_report_data() -> dict[str, Any]:
     bc_model = {
         "name": bc.name,
         "version": "0.4.0",
-        "stage": bc.stage,
+        "stage": "staging",
         "status": "changed",
         "reasons": ["data/breast-cancer/breast_cancer.csv changed"],
         "base_version": bc.version,
@@ -256,7 +256,7 @@ def example_report_data() -> dict[str, Any]:
     diabetes_model = {
         "name": diabetes.name,
         "version": diabetes.version,
-        "stage": diabetes.stage,
+        "stage": "none",
         "status": "deleted",
         "reasons": ["models/diabetes/model.yaml deleted"],
         "base_version": diabetes.version,

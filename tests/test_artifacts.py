@@ -27,7 +27,7 @@ def key_of(root: Path, name: str = "churn", data: str = DATA_SHA, suite: str = S
     ("old", "new"),
     [
         ("version: 1.0.0", "version: 1.1.0"),
-        ("stage: none", "stage: staging"),
+        ("stages: {}", "stages: {staging: 1.0.0}"),
         ('owners: ["@acme/risk-ds", "alice", "bob", "dave"]', 'owners: ["carol"]'),
         ("Predicts whether a subscriber", "Guesses whether a subscriber"),
         ("caveats: Retrain when", "caveats: Please retrain when"),

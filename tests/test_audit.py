@@ -191,7 +191,14 @@ def test_audit_verify_catches_a_tag_on_a_commit_off_the_default_branch(
             "tag": "churn#staging#3",
             "check": "default-branch",
             "message": f"points at commit {side[:12]}, which is not on main",
-        }
+        },
+        {  # and it was made by hand: nothing shows who approved the move
+            "model": "churn",
+            "tag": "churn#staging#3",
+            "check": "payload",
+            "message": "moves staging without modelward's evidence (a tag made by hand or by "
+            "another tool): nobody can tell who approved it",
+        },
     ]
 
 

@@ -341,10 +341,14 @@ def test_fairness_gap_needs_the_slice_column(ws: Workspace) -> None:
     assert (v.path, v.line) == ("models/breast-cancer/model.yaml", 21)
 
 
-def test_fairness_gap_passes_with_fewer_than_two_scored_slices(ws: Workspace) -> None:
+def test_fairness_gap_that_cannot_be_evaluated_fails(ws: Workspace) -> None:
+    """One slice value has no gap to measure: a rule that cannot be evaluated fails."""
     slices = {"gender": {"female": {"n": 480, "metrics": {"recall": 0.7}}}}
     v = one(run(ws, candidate(ws, slice_metrics=slices)), "fairness_gap")
-    assert (v.status, v.reason) == ("pass", "fewer than two values of gender have a recall")
+    assert (v.status, v.reason) == (
+        "fail",
+        "fewer than two values of gender have a recall, so the gap cannot be evaluated",
+    )
 
 
 def test_allowed_estimators_matches_globs(ws: Workspace) -> None:

@@ -37,9 +37,17 @@ def set_fields(repo: GitRepo, manifest: str, **fields: str) -> None:
     path = repo.path / manifest
     text = path.read_text()
     for key, value in fields.items():
-        text, n = re.subn(rf"^{key}: .*$", f"{key}: {value}", text, count=1, flags=re.M)
+        if key == "stages":  # the whole map, block or flow style, becomes `stages: VALUE`
+            text, n = re.subn(r"^stages:.*\n(?:  .*\n)*", f"stages: {value}\n", text, flags=re.M)
+        else:
+            text, n = re.subn(rf"^{key}: .*$", f"{key}: {value}", text, count=1, flags=re.M)
         assert n == 1, f"{manifest} has no top-level {key}"
     path.write_text(text)
+
+
+def bump(version: str, stage: str = "staging") -> dict[str, str]:
+    """A new version, asked for in `stage`."""
+    return {"version": version, "stages": f"{{{stage}: {version}}}"}
 
 
 def merge_pr(
@@ -68,9 +76,11 @@ def merge_pr(
         args += ["--approved-by", who]
     result = cli(*args)
     assert result.exit_code in (0, 1), result.output
-    trailers = "".join(f"\nApproved-by: {who}" for who in approvers)
+    trailers = "\n".join(
+        [*(f"Approved-by: {who}" for who in approvers), f"Pull-request-author: {author}"]
+    )
     repo.git("checkout", "-q", "main")
-    message = f"Merge pull request #{number} from {author}/{branch}\n{trailers}"
+    message = f"Merge pull request #{number} from {author}/{branch}\n\n{trailers}"
     repo.git("merge", "--no-ff", "-q", branch, "-m", message)
     repo.git("push", "-q", "origin", "main")
     return before
@@ -108,7 +118,7 @@ def saved_report(repo: GitRepo, head: str) -> Path:
 def test_promotion_of_a_new_version_tags_origin_and_publishes_the_release(
     repo: GitRepo,
 ) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     merge = repo.head()
     head = repo.git("rev-parse", "bc-040")
 
@@ -126,7 +136,7 @@ def test_promotion_of_a_new_version_tags_origin_and_publishes_the_release(
     assert ev["action"] == "assign" and ev["stage"] == "staging"
     assert ev["metrics"] == {m["name"]: m["candidate"] for m in report["metrics"]}
     assert ev["approvers"] == ["dana"]
-    assert ev["author"] == "Test Author"  # the head commit's author: no Pull-request-author
+    assert ev["author"] == "erin"  # the merge commit's Pull-request-author: trailer
     assert ev["pr_number"] == 7
     assert ev["merge_commit"] == merge
     assert ev["bypass"] is False
@@ -156,7 +166,7 @@ def test_promotion_of_a_new_version_tags_origin_and_publishes_the_release(
 
 
 def test_a_rerun_on_the_same_range_creates_nothing(repo: GitRepo) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     assert promote(repo, before).exit_code == 0
     tags = origin_tags(repo)
 
@@ -177,7 +187,7 @@ def test_a_merge_that_changes_no_version_or_stage_promotes_nothing(repo: GitRepo
     result = promote(repo, before)
 
     assert result.exit_code == 0, result.output
-    assert "skipped breast-cancer: version and stage unchanged" in result.stdout
+    assert "skipped breast-cancer: stage map unchanged" in result.stdout
     assert origin_tags(repo) == {}
 
 
@@ -189,7 +199,7 @@ def test_straight_to_production_is_a_bypass_and_staging_first_is_not(repo: GitRe
         repo,
         "churn-prod",
         3,
-        {CHURN: {"version": "1.1.0", "stage": "production"}},
+        {CHURN: {"version": "1.1.0", "stages": "{production: 1.1.0}"}},
         author="alice",
         approvers=("bob", "dave"),
     )
@@ -214,7 +224,7 @@ def test_straight_to_production_is_a_bypass_and_staging_first_is_not(repo: GitRe
         repo,
         "churn-staging",
         4,
-        {CHURN: {"version": "1.2.0", "stage": "staging"}},
+        {CHURN: {"version": "1.2.0", "stages": "{staging: 1.2.0, production: 1.1.0}"}},
         author="alice",
         approvers=("bob",),
     )
@@ -223,7 +233,7 @@ def test_straight_to_production_is_a_bypass_and_staging_first_is_not(repo: GitRe
         repo,
         "churn-prod-2",
         5,
-        {CHURN: {"stage": "production"}},
+        {CHURN: {"stages": "{staging: 1.2.0, production: 1.2.0}"}},
         author="alice",
         approvers=("bob", "dave"),
     )
@@ -243,8 +253,11 @@ def test_straight_to_production_is_a_bypass_and_staging_first_is_not(repo: GitRe
     assert repo.git("rev-list", "-n1", "churn#production#3") == repo.git(
         "rev-list", "-n1", "churn@v1.2.0"
     )
-    assert "churn          1.2.0 -> production  production=1.2.0, staging=1.2.0  Synced" in (
-        cli("status", "--repo", repo.path).stdout
+    status = json.loads(cli("status", "--repo", repo.path, "--format", "json").stdout)
+    churn = next(m for m in status["models"] if m["model"] == "churn")
+    assert (churn["status"], churn["actual"]) == (
+        "Synced",
+        {"staging": "1.2.0", "production": "1.2.0"},
     )
 
 
@@ -254,7 +267,7 @@ def test_straight_to_production_is_a_bypass_and_staging_first_is_not(repo: GitRe
 def test_an_existing_tag_with_another_payload_is_a_conflict_and_nothing_is_pushed(
     repo: GitRepo, tmp_path: Path
 ) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     other = tmp_path / "other"
     subprocess.run(["git", "clone", "-q", str(repo.origin), str(other)], check=True)
     subprocess.run(
@@ -283,7 +296,7 @@ def _env() -> dict[str, str]:
 def test_two_concurrent_promotions_end_with_one_consistent_set_of_tags(
     repo: GitRepo, tmp_path: Path
 ) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     clones = []
     for name in ("runner-a", "runner-b"):
         clone = tmp_path / name
@@ -313,8 +326,8 @@ def test_a_promotion_that_loses_the_race_for_a_counter_takes_the_next_one(
     """Runner B promotes the second merge while runner A, still on the first merge,
     pushes churn's counter 1 between B's planning and B's push (a pre-push hook of B's
     clone runs A's promotion, so the race happens every time, not by luck)."""
-    first = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
-    second = merge_pr(repo, "bc-050", 8, {BC: {"version": "0.5.0"}})
+    first = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
+    second = merge_pr(repo, "bc-050", 8, {BC: bump("0.5.0")})
     a, b = tmp_path / "runner-a", tmp_path / "runner-b"
     for clone in (a, b):
         subprocess.run(["git", "clone", "-q", str(repo.origin), str(clone)], check=True)
@@ -348,7 +361,7 @@ def test_a_promotion_that_loses_the_race_for_a_counter_takes_the_next_one(
     assert payload(repo, "breast-cancer#staging#2")["version"] == "0.5.0"
     assert second  # both merges are on main; B's tags say 0.5.0 is the one in staging
     status = cli("status", "--repo", repo.path).stdout
-    assert "breast-cancer  0.5.0 -> staging" in status and "0.5.0 in staging" in status
+    assert "0.5.0 in staging" in status
 
 
 # ---------------------------------------------------------------- metrics cross-check
@@ -357,7 +370,7 @@ def test_a_promotion_that_loses_the_race_for_a_counter_takes_the_next_one(
 def test_metrics_that_differ_from_the_pull_request_report_fail_the_promotion(
     repo: GitRepo,
 ) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     path = saved_report(repo, repo.git("rev-parse", "bc-040"))
     data = json.loads(path.read_text())
     row = next(m for m in data["models"][0]["metrics"] if m["name"] == "roc_auc")
@@ -380,7 +393,7 @@ def test_metrics_that_differ_from_the_pull_request_report_fail_the_promotion(
 def test_without_a_saved_report_the_promotion_says_metrics_were_not_cross_checked(
     repo: GitRepo,
 ) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     saved_report(repo, repo.git("rev-parse", "bc-040")).unlink()
 
     result = promote(repo, before)
@@ -393,10 +406,10 @@ def test_without_a_saved_report_the_promotion_says_metrics_were_not_cross_checke
 
 
 def test_rollback_is_a_new_assignment_event_of_the_old_version(repo: GitRepo) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     assert promote(repo, before).exit_code == 0
     v040_at = repo.head()
-    before = merge_pr(repo, "bc-050", 8, {BC: {"version": "0.5.0"}})
+    before = merge_pr(repo, "bc-050", 8, {BC: bump("0.5.0")})
     assert promote(repo, before).exit_code == 0
     bad_merge = repo.head()
 
@@ -426,7 +439,7 @@ def test_rollback_is_a_new_assignment_event_of_the_old_version(repo: GitRepo) ->
 
 
 def test_audit_verify_flags_a_bypass_and_passes_a_clean_promotion(repo: GitRepo) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     assert promote(repo, before).exit_code == 0
 
     clean = cli("audit", "--repo", repo.path, "--verify", "--format", "json")
@@ -436,7 +449,7 @@ def test_audit_verify_flags_a_bypass_and_passes_a_clean_promotion(repo: GitRepo)
     assert verification["policies_checked"] == 1
     assert verification["findings"] == [] and verification["skipped"] == []
 
-    before = merge_pr(repo, "bc-050", 8, {BC: {"version": "0.5.0"}}, approvers=())
+    before = merge_pr(repo, "bc-050", 8, {BC: bump("0.5.0")}, approvers=())
     assert "BYPASS" in promote(repo, before).stdout
     bypass_base = repo.git("rev-parse", "HEAD^1")
 
@@ -457,7 +470,7 @@ def test_audit_verify_flags_a_bypass_and_passes_a_clean_promotion(repo: GitRepo)
 
 
 def test_audit_verify_judges_a_promotion_by_the_policies_of_its_commit(repo: GitRepo) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     assert promote(repo, before).exit_code == 0
     policy = repo.path / "policies" / "staging.yaml"
     policy.write_text(
@@ -473,7 +486,7 @@ def test_audit_verify_judges_a_promotion_by_the_policies_of_its_commit(repo: Git
 
     assert tightened.exit_code == 0, tightened.output  # 0.4.0 met the rule of its day
 
-    before = merge_pr(repo, "bc-050", 8, {BC: {"version": "0.5.0"}})  # one approval only
+    before = merge_pr(repo, "bc-050", 8, {BC: bump("0.5.0")})  # one approval only
     promote(repo, before)
     result = cli("audit", "--repo", repo.path, "--verify", "--format", "json")
 
@@ -489,12 +502,12 @@ def test_audit_verify_judges_a_promotion_by_the_policies_of_its_commit(repo: Git
 
 
 def test_audit_verify_says_what_it_cannot_recheck_instead_of_passing(repo: GitRepo) -> None:
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     assert promote(repo, before).exit_code == 0
     policy = repo.path / "policies" / "staging.yaml"
     policy.write_text(policy.read_text() + "  - max_artifact_mb: 50\n")
     repo.commit("Staging artifacts must stay under 50 MB")
-    retune = {"version": "0.5.0", "  params": "{C: 0.5, max_iter: 1000}"}  # a new artifact
+    retune = {**bump("0.5.0"), "  params": "{C: 0.5, max_iter: 1000}"}  # a new artifact
     before = merge_pr(repo, "bc-050", 8, {BC: retune})
     assert promote(repo, before).exit_code == 0
     ev = payload(repo, "breast-cancer#staging#2")
@@ -543,13 +556,15 @@ def test_a_policy_change_merged_without_governance_approval_is_recorded(repo: Gi
     assert data["promotions"] == []
     assert len(data["governance_bypass"]) == 1
     assert data["governance_bypass"][0].startswith("modelward.yaml/governance: ")
+    tag = f"modelward/bypass/{repo.head()[:12]}"
+    assert data["bypass_tag"] == tag and tag in origin_tags(repo)
     comment = (repo.path / ".modelward/comments/pr-9.md").read_text()
-    assert "governance files merged without the required approval" in comment
+    assert f"**BYPASS** recorded as `{tag}`" in comment
 
 
 def test_a_release_lost_after_tagging_is_made_on_the_next_run(repo: GitRepo) -> None:
     """Tags were pushed but the release folder vanished: a re-run publishes it again."""
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
     assert promote(repo, before).exit_code == 0
     release = repo.path / ".modelward/releases/breast-cancer@v0.4.0"
     shutil.rmtree(release)

@@ -38,7 +38,7 @@ class Finding:
     model: str
     tag: str
     check: str
-    """artifact | default-branch | payload | policy | signature"""
+    """artifact | default-branch | payload | policy | bypass | loosened | signature"""
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -121,6 +121,7 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
         approvals=context.approvals,
         today=context.today,
         target_stage=event.stage,
+        owners=context.owners,
     )
     out = []
     for v in verdicts:
@@ -198,10 +199,20 @@ def _verify(
     branch = _default_branch(repo)
     ref = default_branch_ref(repo, branch)
     result = Verification(branch)
+    bypasses = registry.read_bypasses(repo)
+    # governance changes merged without approval: promotions judged after them are
+    # judged again under the rules from before the change
+    loosening = [b for b in bypasses if b.governance or b.problem]
     on_branch: dict[str, bool] = {}
     hashes: dict[Path, str | None] = {}
     no_evidence = 0
     for name, history in histories.items():
+        # the stage events that decide what each stage holds now
+        last: dict[str, str] = {}
+        for e in history.events:
+            if e.kind in ("assign", "unassign") and e.stage:
+                last[e.stage] = e.tag
+        holding = set(last.values())
         for event in history.events:
             if event.commit not in on_branch:
                 on_branch[event.commit] = git.is_ancestor(repo, event.commit, ref)
@@ -218,6 +229,17 @@ def _verify(
             if event.evidence_problem:
                 result.findings.append(Finding(name, event.tag, "payload", event.evidence_problem))
             ev = event.evidence
+            if ev is None and event.tag in holding and not event.evidence_problem:
+                # a stage moved by hand (or by another tool): nothing shows who approved it
+                result.findings.append(
+                    Finding(
+                        name,
+                        event.tag,
+                        "payload",
+                        f"moves {event.stage} without modelward's evidence (a tag made by hand "
+                        "or by another tool): nobody can tell who approved it",
+                    )
+                )
             if ev is None:
                 no_evidence += 1
                 continue
@@ -234,13 +256,39 @@ def _verify(
             problem = _check_artifact(repo, ev, hashes, result)
             if problem:
                 result.findings.append(Finding(name, event.tag, "artifact", problem))
+            found = False
             if verify_policies is not None and event.kind == "assign":
                 result.policies_checked += 1
                 for message in verify_policies(repo, event):
                     if message.startswith(CANNOT_RECHECK):
                         result.skipped.append(f"{event.tag}: {message}")
                     else:
+                        found = True
                         result.findings.append(Finding(name, event.tag, "policy", message))
+                for message in _loosened(repo, event, loosening):
+                    result.findings.append(Finding(name, event.tag, "loosened", message))
+            if ev.bypass and not found and event.kind in ("assign", "unassign"):
+                # a recorded bypass is a finding even when its evidence cannot be re-checked
+                failed = [f"{v.policy}/{v.rule}" for v in ev.verdicts if v.outcome != "pass"]
+                result.findings.append(
+                    Finding(
+                        name,
+                        event.tag,
+                        "bypass",
+                        "recorded as a bypass: merged over "
+                        + (", ".join(failed) if failed else "a blocking verdict"),
+                    )
+                )
+    for bypass in bypasses:
+        what = "; ".join(bypass.findings) or bypass.problem or "no detail recorded"
+        result.findings.append(
+            Finding(
+                ", ".join(bypass.models) or "-",
+                bypass.tag,
+                "bypass",
+                f"merge {bypass.merge_commit[:12]} bypassed governance: {what}",
+            )
+        )
     if no_evidence:
         result.skipped.append(f"{no_evidence} tag(s) carry no evidence (written by GTO or by hand)")
     signed_by = signing.policy_at(repo, ref)  # registry.signing of the default branch
@@ -249,6 +297,53 @@ def _verify(
         for tag, message in signing.verify(repo, signed_by, list(owner)).items():
             result.findings.append(Finding(owner[tag], tag, "signature", message))
     return result
+
+
+def _loosened(repo: Path, event: Event, loosening: Sequence[registry.Bypass]) -> list[str]:
+    """A promotion judged under rules an unapproved governance change had loosened: it is
+    judged again by the rules that stood before each such change that preceded it."""
+    ev = event.evidence
+    if not loosening or ev is None or event.kind != "assign" or not event.stage:
+        return []
+    merged = ev.merge_commit or event.commit
+    if not _commit_exists(repo, merged):
+        return []
+    judged_by = _first_parent(repo, merged)
+    out: list[str] = []
+    for bypass in loosening:
+        if not _commit_exists(repo, bypass.merge_commit) or not git.is_ancestor(
+            repo, bypass.merge_commit, judged_by
+        ):
+            continue
+        before = _first_parent(repo, bypass.merge_commit)
+        context = _RecheckContext.build(repo, event, ev, merged, before)
+        if isinstance(context, str):
+            out.append(
+                f"judged under rules that {bypass.tag} changed without approval, and cannot be "
+                f"judged by the rules before it: {context}"
+            )
+            continue
+        from .policy import evaluate
+
+        verdicts = evaluate(
+            context.candidate,
+            config=context.rules.config,
+            policies=context.rules.policies,
+            waivers=context.rules.waivers,
+            baseline=next(iter(context.baselines.values()), None),
+            baselines=context.baselines,
+            approvals=context.approvals,
+            today=context.today,
+            target_stage=event.stage,
+            owners=context.owners,
+        )
+        for v in verdicts:
+            if v.blocking:
+                out.append(
+                    f"{v.policy}/{v.rule} would not have passed under the rules before the "
+                    f"unapproved governance change {bypass.tag}: {v.reason}"
+                )
+    return out
 
 
 def _check_artifact(
@@ -327,6 +422,8 @@ class _RecheckContext:
     baselines: dict[str, Any]
     today: dt.date
     event: Event
+    owners: Any = None
+    """The owners of the manifest the promotion was judged by (its base's)."""
 
     @classmethod
     def build(
@@ -336,6 +433,7 @@ class _RecheckContext:
         from .baseline import base_model, registered
         from .errors import ModelwardError
         from .governance import governance_at
+        from .judge import artifact_bytes, recorded_data_checks
         from .policy import Approvals, Candidate
 
         try:
@@ -347,7 +445,8 @@ class _RecheckContext:
         loaded = base_model(repo, merged, event.model)
         if loaded is None:
             return f"{path} is missing or invalid at {merged[:12]}"
-        if loaded.record.version != ev.version:
+        older = loaded.record.version != ev.version
+        if older and loaded.record.stages.get(event.stage or "") != ev.version:
             return (
                 f"{path} at {merged[:12]} describes version {loaded.record.version}, "
                 f"the tag {ev.version}"
@@ -364,28 +463,34 @@ class _RecheckContext:
             if e.kind == "assign" and e.version == ev.version and e.stage
         )
         base = base_model(repo, judged_by, event.model)
-        as_promoted = loaded.record.model_copy(update={"stage": event.stage})
+        base_version = base.record.version if base else None
+        changed = _changed_since(history, base_version, ev)
+        if older:
+            # an older registered version assigned again (a rollback): no new artifact
+            base_version, changed = ev.version, False
         candidate = Candidate(
-            model=type(loaded)(as_promoted, loaded.doc),
+            model=loaded,
             metrics=dict(ev.metrics),
             slice_metrics={
                 column: {value: {"n": 0, "metrics": dict(scores)} for value, scores in vals.items()}
                 for column, vals in ev.slice_metrics.items()
             },
             artifact_sha256=ev.artifact_sha256,
-            artifact_bytes=_artifact_bytes(repo, ev),
-            data_checks_passed=_recorded_data_checks(ev),
-            changed_artifact=_changed_since(history, base.record.version if base else None, ev),
-            base_version=base.record.version if base else None,
+            artifact_bytes=artifact_bytes(repo, ev),
+            data_checks_passed=recorded_data_checks(ev),
+            changed_artifact=changed,
+            base_version=base_version,
             stage_history=stage_history,
+            version=ev.version if older else None,
         )
         return cls(
             rules=rules,
             candidate=candidate,
             approvals=Approvals(author=ev.author, approvers=tuple(ev.approvers)),
-            baselines=registered(earlier, as_promoted, rules),
+            baselines=registered(earlier, loaded.record, rules, event.stage or ""),
             today=today,
             event=event,
+            owners=list(base.record.owners) if base is not None else None,
         )
 
     def missing(self, verdict: Any) -> str | None:
@@ -445,29 +550,6 @@ class _RecheckContext:
         if policy is None:
             return []
         return [r for r in policy.record.rules if r.kind == verdict.rule]
-
-
-def _artifact_bytes(repo: Path, ev: registry.Evidence) -> int | None:
-    """The stored artifact's size, when it is in the repository and its hash matches."""
-    from .workspace import OutsideRepository, resolve_inside
-
-    location = ev.artifact_location
-    if not location or not ev.artifact_sha256 or "://" in location:
-        return None
-    try:
-        path = resolve_inside(repo, repo / location)
-    except OutsideRepository:
-        return None
-    if not path.is_file() or file_sha256(path) != ev.artifact_sha256:
-        return None
-    return path.stat().st_size
-
-
-def _recorded_data_checks(ev: registry.Evidence) -> bool | None:
-    outcomes = [v.outcome for v in ev.verdicts if v.rule == "data_checks_pass"]
-    if not outcomes:
-        return None
-    return all(o == "pass" for o in outcomes)
 
 
 def _changed_since(

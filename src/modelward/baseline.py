@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 BASE_WORKTREE = "base-worktree"
 
 
-def against_stages(model: Model, rules: Governance) -> list[str]:
-    """The stages the no_regression rules that apply to `model` compare against."""
+def against_stages(model: Model, rules: Governance, stage: str) -> list[str]:
+    """The stages the no_regression rules that judge `model` moving into `stage` compare
+    against."""
     stages: list[str] = []
-    for policy in applicable(rules.policies, model.name, model.stage):
+    for policy in applicable(rules.policies, model.name, stage):
         for rule in policy.record.rules:
             nr = rule.no_regression
             if nr is not None and nr.against not in stages:
@@ -38,10 +39,10 @@ def against_stages(model: Model, rules: Governance) -> list[str]:
 
 
 def registered(
-    history: ModelHistory | None, model: Model, rules: Governance
+    history: ModelHistory | None, model: Model, rules: Governance, stage: str
 ) -> dict[str, Baseline]:
     """Registered baselines only, per stage (promotion and audit never train the base)."""
-    found = {s: from_registry(history, s) for s in against_stages(model, rules)}
+    found = {s: from_registry(history, s) for s in against_stages(model, rules, stage)}
     return {s: b for s, b in found.items() if b is not None}
 
 
@@ -103,11 +104,16 @@ def _worktree_at(repo: Path, ref: str) -> Path:
 
 
 def for_candidate(
-    repo: Path, history: ModelHistory | None, model: Model, rules: Governance, base_ref: str
+    repo: Path,
+    history: ModelHistory | None,
+    model: Model,
+    rules: Governance,
+    base_ref: str,
+    stage: str,
 ) -> dict[str, Baseline]:
     """Per compared stage: the registered version, else the base branch's model."""
-    out = registered(history, model, rules)
-    missing = [s for s in against_stages(model, rules) if s not in out]
+    out = registered(history, model, rules, stage)
+    missing = [s for s in against_stages(model, rules, stage) if s not in out]
     if missing:
         base = from_base_branch(repo, base_ref, model.name, missing[0])
         if base is not None:
@@ -116,7 +122,7 @@ def for_candidate(
 
 
 def training_fields(model: Model) -> Any:
-    """The part of a manifest that decides the artifact (not version, stage, owners, card)."""
+    """The part of a manifest that decides the artifact (not version, stages, owners, card)."""
     return model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
 
 

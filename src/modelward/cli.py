@@ -152,11 +152,19 @@ def render_inventory(summary: dict[str, Any]) -> str:
         "",
         "Models",
         table(
-            ["name", "version", "stage", "task", "estimator", "dataset", "primary"],
+            ["name", "version", "stages", "task", "estimator", "dataset", "primary"],
             [
                 [
-                    m[k]
-                    for k in ("name", "version", "stage", "task", "estimator", "dataset", "primary")
+                    m[k] if k != "stages" else stages_text(m[k])
+                    for k in (
+                        "name",
+                        "version",
+                        "stages",
+                        "task",
+                        "estimator",
+                        "dataset",
+                        "primary",
+                    )
                 ]
                 for m in models
             ],
@@ -186,6 +194,11 @@ def render_inventory(summary: dict[str, Any]) -> str:
             ),
         ]
     return "\n".join(out)
+
+
+def stages_text(stages: Any) -> str:
+    """`staging=1.3.0, production=1.2.0`, or `-` for a model in no stage."""
+    return ", ".join(f"{k}={v}" for k, v in stages.items()) or "-"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -399,7 +412,11 @@ def render_status(report: Any) -> str:
     rows = [
         [
             m.model,
-            f"{m.desired_version} -> {m.desired_stage}" if m.desired_version else "(no manifest)",
+            (
+                f"{m.desired_version}: {stages_text(m.desired_stages)}"
+                if m.desired_version
+                else "(no manifest)"
+            ),
             ", ".join(f"{s}={v}" for s, v in sorted(m.actual.items())) or "-",
             m.state,
             m.reason,
@@ -710,14 +727,14 @@ def pr(
     """Judge a pull request: validate, check data, train, compare, apply policies, report."""
     _set_format(fmt)
     from . import pr as flow
-    from .changes import default_base
     from .forge.setup import choose, explain_denied
 
     chosen = choose(
         forge,
         repo,
         settings_ref=lambda ctx: (
-            base or (ctx.pull_request.base_sha if ctx and ctx.pull_request else default_base(repo))
+            base
+            or (ctx.pull_request.base_sha if ctx and ctx.pull_request else flow.default_base(repo))
         ),
         local={
             "author": author,
@@ -731,7 +748,7 @@ def pr(
     outcome = flow.run(
         repo,
         forge=chosen.forge,
-        base=base or chosen.base or default_base(repo),
+        base=base or chosen.base or flow.default_base(repo),
         head=head_ref,
         today=_today(),
     )
@@ -793,7 +810,7 @@ def promote(
         click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
     else:
         click.echo(render_promotions(outcome.to_dict()))
-    if outcome.bypassed or outcome.governance_bypass:
+    if outcome.bypassed or outcome.bypass:
         click.echo(
             "warning: a merge went in over a blocking policy; recorded as a bypass", err=True
         )
@@ -806,17 +823,21 @@ def render_promotions(data: dict[str, Any]) -> str:
     for p in data["promotions"]:
         tags = ", ".join(p["created"]) or "nothing new"
         flag = "  BYPASS: " + "; ".join(p["blocking"]) if p["bypass"] else ""
-        lines.append(f"  {p['model']} v{p['version']} -> {p['stage']}: created {tags}{flag}")
+        arrow = "removed from" if p.get("action") == "unassign" else "->"
+        lines.append(f"  {p['model']} v{p['version']} {arrow} {p['stage']}: created {tags}{flag}")
         if not p["report_checked"]:
             lines.append("    (no pull-request report found: metrics not cross-checked)")
         if p["release"]:
             lines.append(f"    release: {p['release']}")
     for s in data["skipped"]:
         lines.append(f"  skipped {s}")
-    for b in data.get("governance_bypass", []):
-        lines.append(f"  BYPASS (governance): {b}")
+    for b in data.get("bypass", []):
+        kind = " (governance)" if b in data.get("governance_bypass", []) else ""
+        lines.append(f"  BYPASS{kind}: {b}")
+    if data.get("bypass_tag"):
+        lines.append(f"  bypass recorded as tag {data['bypass_tag']}")
     if len(lines) == 1:
-        lines.append("  no model changed its version or stage")
+        lines.append("  no model changed its stage map")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
@@ -380,8 +381,8 @@ class Model(Record):
     """Equals the folder name; lowercase letters, digits and '-'."""
     version: str
     """Semantic version; a change that alters the artifact must bump it."""
-    stage: str = "none"
-    """Desired stage: none, archived, or a stage of modelward.yaml (staging, production)."""
+    stages: dict[str, str] = {}
+    """Version desired per stage: this manifest's version or an older registered one."""
     owners: list[str] = Field(min_length=1)
     """GitHub logins or @org/team handles whose approvals count as the owners'."""
     description: str
@@ -416,10 +417,43 @@ class Model(Record):
             raise ValueError(f"{value!r} is not a semantic version like 1.2.0")
         return value
 
-    @field_validator("stage")
+    @model_validator(mode="before")
     @classmethod
-    def _stage(cls, value: str) -> str:
-        return _name(value)
+    def _old_stage_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "stage" in data and "stages" not in data:
+            raise At(("stage",), old_stage_message(data.get("stage"), data.get("version")))
+        return data
+
+    @field_validator("stages")
+    @classmethod
+    def _stage_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for stage, version in value.items():
+            if stage in BUILTIN_STAGES:
+                raise At((stage,), f"{stage!r} is not a stage; leave the stage out of the map")
+            if not NAME_RE.match(stage):
+                raise At((stage,), f"{stage!r} is not a valid stage name")
+            if not SEMVER_RE.match(version):
+                raise At((stage,), f"{version!r} is not a semantic version like 1.2.0")
+        return value
+
+    def stage_of(self, version: str) -> list[str]:
+        """The stages that ask for `version`."""
+        return [s for s, v in self.stages.items() if v == version]
+
+
+def old_stage_message(stage: Any, version: Any) -> str:
+    """What to write instead of the single `stage:` of earlier releases."""
+    v = version if isinstance(version, str) else "1.0.0"
+    if stage in (None, "none", "archived"):
+        return (
+            "`stage:` is no longer accepted; the desired version per stage is a map, and a "
+            "model in no stage has none: remove `stage:` (or write `stages: {}`)"
+        )
+    return (
+        "`stage:` is no longer accepted; write the version desired in each stage instead: "
+        f"`stages: {{{stage}: {v}}}` (one entry per stage; an entry may name an older "
+        "registered version)"
+    )
 
 
 # ---------------------------------------------------------------- Dataset
@@ -613,6 +647,14 @@ class Rule(Record):
     """Largest artifact size in megabytes."""
     version_bump: bool | None = None
     """An artifact that changed needs a new version."""
+
+    @field_validator("min_metric")
+    @classmethod
+    def _finite(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for metric, floor in (value or {}).items():
+            if not math.isfinite(floor):
+                raise At((metric,), f"{floor} is not a number a metric can be compared with")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Rule:

@@ -48,7 +48,7 @@ RULE_LOCS: Mapping[str, Loc] = {
     "allowed_estimators": ("model", "estimator"),
     "max_artifact_mb": ("model",),
     "version_bump": ("version",),
-    STAGE_ORDER_RULE: ("stage",),
+    STAGE_ORDER_RULE: ("stages",),
 }
 
 
@@ -120,6 +120,8 @@ class Verdict:
     """1-based line in `path`, for an annotation."""
     waiver: WaiverUse | None = None
     """The waiver that matched a failing verdict (live or expired)."""
+    stage: str | None = None
+    """The stage whose change this verdict judges (None for governance verdicts)."""
 
     @property
     def waived(self) -> bool:
@@ -145,6 +147,7 @@ class Verdict:
             "path": self.path,
             "line": self.line,
             "waiver": self.waiver.to_dict() if self.waiver else None,
+            "stage": self.stage,
             "effective": self.effective,
             "blocking": self.blocking,
         }
@@ -167,6 +170,7 @@ class Verdict:
             path=str(data["path"]),
             line=int(data["line"]),
             waiver=WaiverUse.from_dict(waiver) if waiver else None,
+            stage=None if data.get("stage") is None else str(data["stage"]),
         )
 
 
@@ -256,10 +260,17 @@ class Candidate:
     changed_artifact: bool | None = None
     base_version: str | None = None
     stage_history: frozenset[str] = frozenset()
+    version: str | None = None
+    """The version judged, when it is not the manifest's own: an older registered version
+    a stage asks for (its evidence comes from the registry, nothing is retrained)."""
 
     @property
     def name(self) -> str:
         return self.model.record.name
+
+    @property
+    def judged_version(self) -> str:
+        return self.version or self.model.record.version
 
     @classmethod
     def from_run(
@@ -321,6 +332,7 @@ class Candidate:
             "changed_artifact": self.changed_artifact,
             "base_version": self.base_version,
             "stage_history": sorted(self.stage_history),
+            "version": self.version,
         }
 
     @classmethod
@@ -345,6 +357,7 @@ class Candidate:
             changed_artifact=data.get("changed_artifact"),
             base_version=data.get("base_version"),
             stage_history=frozenset(data.get("stage_history", ())),
+            version=data.get("version"),
         )
 
 
@@ -393,6 +406,7 @@ def evaluate(
     today: dt.date,
     target_stage: str | None = None,
     baselines: Mapping[str, Baseline] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> list[Verdict]:
     """Every verdict for `candidate` moving into `target_stage` (default: its manifest's).
 
@@ -402,20 +416,26 @@ def evaluate(
     `against` stage it belongs to (a `base-branch` baseline serves any); `baselines`
     may add one per stage.
     """
-    stage = candidate.model.record.stage if target_stage is None else target_stage
-    if stage in BUILTIN_STAGES:
+    stage = target_stage if target_stage is not None else _first_stage(candidate)
+    if stage is None or stage in BUILTIN_STAGES:
         return []
     verdicts: list[Verdict] = []
     order = _stage_order(candidate, config, stage)
     if order is not None:
         verdicts.append(_waive(order, candidate.name, waivers, today))
-    context = _Context(candidate, config, baseline, dict(baselines or {}), approvals)
+    context = _Context(candidate, config, baseline, dict(baselines or {}), approvals, owners)
     for policy in applicable(policies, candidate.name, stage):
         for rule in policy.record.rules:
             status, reason = context.judge(rule)
             verdict = _verdict(candidate, policy.record, rule.kind, status, reason)
             verdicts.append(_waive(verdict, candidate.name, waivers, today))
-    return verdicts
+    return [replace(v, stage=stage) for v in verdicts]
+
+
+def _first_stage(candidate: Candidate) -> str | None:
+    """The first stage of the manifest's map that asks for the judged version."""
+    stages = candidate.model.record.stage_of(candidate.judged_version)
+    return stages[0] if stages else None
 
 
 def applicable(
@@ -507,6 +527,7 @@ def re_evaluate_approvals(
     approvals: Approvals,
     today: dt.date,
     target_stage: str | None = None,
+    owners: Sequence[str] | None = None,
 ) -> list[Verdict]:
     """Recompute only the approvals verdicts of a stored machine-readable block.
 
@@ -515,9 +536,11 @@ def re_evaluate_approvals(
     the new approvals, in place. Waivers are applied again with `today`, so a waiver
     that expired since the block was stored stops covering its verdict.
     """
-    stage = model.record.stage if target_stage is None else target_stage
     candidate = Candidate(model=model)
-    context = _Context(candidate, config, None, {}, approvals)
+    stage = target_stage if target_stage is not None else _first_stage(candidate)
+    if stage is None:
+        return [Verdict.from_dict(d) for d in verdicts]
+    context = _Context(candidate, config, None, {}, approvals, owners)
     fresh: dict[str, list[Verdict]] = {}
     for policy in applicable(policies, candidate.name, stage):
         for rule in policy.record.rules:
@@ -525,7 +548,7 @@ def re_evaluate_approvals(
                 status, reason = context.judge(rule)
                 verdict = _verdict(candidate, policy.record, rule.kind, status, reason)
                 fresh.setdefault(policy.record.name, []).append(
-                    _waive(verdict, candidate.name, waivers, today)
+                    replace(_waive(verdict, candidate.name, waivers, today), stage=stage)
                 )
     out: list[Verdict] = []
     for stored in (Verdict.from_dict(d) for d in verdicts):
@@ -552,6 +575,9 @@ class _Context:
     baseline: Baseline | None
     baselines: dict[str, Baseline]
     approvals: Approvals
+    owners: Sequence[str] | None = None
+    """The owners whose approvals count: the BASE branch's manifest's (a pull request
+    cannot name its own judges); None for the candidate's own (a new model)."""
 
     def judge(self, rule: Rule) -> tuple[Status, str]:
         kind = rule.kind
@@ -626,6 +652,8 @@ class _Context:
         baseline = self._baseline(against)
         if baseline is None:
             return "pass", f"no baseline: nothing registered in {against} yet"
+        if baseline.source == "registry" and baseline.version == self.candidate.judged_version:
+            return "pass", f"version {baseline.version} is already in {against}; nothing to compare"
         value = _value(self.candidate.metrics, metric)
         if value is None:
             return "fail", self._no_value(metric)
@@ -672,7 +700,11 @@ class _Context:
         if len(scored) < 2:
             if not scored and metric not in self.model.evaluation.metrics:
                 return "fail", f"{metric} was not computed (add it to evaluation.metrics)"
-            return "pass", f"fewer than two values of {column} have a {metric}{note}"
+            # a gap needs two values: a rule that cannot be evaluated fails, never passes
+            return "fail", (
+                f"fewer than two values of {column} have a {metric}, so the gap cannot be "
+                f"evaluated{note}"
+            )
         # best first; ties broken by name so the reason is stable
         best = min(scored, key=lambda s: (-s[0], s[1]))
         worst = min(scored, key=lambda s: (s[0], s[1]))
@@ -688,7 +720,7 @@ class _Context:
     def approvals_rule(self, rule: ApprovalsRule) -> tuple[Status, str]:
         source = rule.from_
         if source == "owners":
-            eligible: Sequence[str] = self.model.owners
+            eligible: Sequence[str] = self.owners if self.owners is not None else self.model.owners
             label = "owners"
         elif source == "governance":
             if self.config.governance is None:
@@ -754,7 +786,7 @@ def _stage_order(candidate: Candidate, config: Config, stage: str) -> Verdict | 
     if spec is None or spec.promotes_from is None:
         return None
     before = spec.promotes_from
-    version = candidate.model.record.version
+    version = candidate.judged_version
     if before in candidate.stage_history:
         status: Status = "pass"
         reason = f"version {version} was in {before} before {stage}"
@@ -769,7 +801,7 @@ def _stage_order(candidate: Candidate, config: Config, stage: str) -> Verdict | 
         "block",
         reason,
         doc.path,
-        doc.line(RULE_LOCS[STAGE_ORDER_RULE]),
+        doc.line((*RULE_LOCS[STAGE_ORDER_RULE], stage)),
     )
 
 

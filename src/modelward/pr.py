@@ -64,6 +64,7 @@ def run(
             f"--head {head} is not the checked-out commit; check it out first "
             "(modelward trains from the working tree)"
         )
+    refuse_dirty(repo)
     the_plan = plan(repo, base, head_sha)
     notes = [] if the_plan.models else ["This pull request changes no model."]
     earlier = _reusable(forge.saved_report_data(head_sha), the_plan)
@@ -209,6 +210,23 @@ def forge_notes(pr: PullRequest) -> list[str]:
     return notes
 
 
+JUDGED_PATHS = ("models", "data", "policies", CONFIG_FILE)
+
+
+def refuse_dirty(repo: Path) -> None:
+    """The report is saved under the head SHA, so the work tree must hold exactly that
+    commit: uncommitted or untracked files under models/, data/, policies/ or
+    modelward.yaml would be judged (and cached) as if the commit held them."""
+    out = git.run(repo, "status", "--porcelain", "--untracked-files=all", "--", *JUDGED_PATHS)
+    files = [line[3:] for line in out.splitlines() if line.strip()]
+    if files:
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        raise UsageError(
+            f"the working tree differs from the checked-out commit ({shown}); commit or stash "
+            "the changes: modelward judges only committed content"
+        )
+
+
 def _description(summary: str, data: Mapping[str, Any]) -> str:
     n = len(data["models"])
     return {
@@ -248,16 +266,27 @@ def _reapprove(
 
     if model.get("status") == "deleted":
         return model
-    verdicts = re_evaluate_approvals(
-        model["verdicts"],
-        model=ws.models[model["name"]],
-        config=rules.config,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        approvals=approvals,
-        today=today,
-    )
-    return {**model, "verdicts": [v.to_dict() for v in verdicts]}
+    by_stage: dict[str | None, list[dict[str, Any]]] = {}
+    for v in model["verdicts"]:
+        by_stage.setdefault(v.get("stage"), []).append(v)
+    out: list[dict[str, Any]] = []
+    for stage, stored in by_stage.items():
+        if stage is None:
+            out += stored
+            continue
+        verdicts = re_evaluate_approvals(
+            stored,
+            model=ws.models[model["name"]],
+            config=rules.config,
+            policies=rules.policies,
+            waivers=rules.waivers,
+            approvals=approvals,
+            today=today,
+            target_stage=stage,
+            owners=model.get("judged_owners"),
+        )
+        out += [v.to_dict() for v in verdicts]
+    return {**model, "verdicts": out}
 
 
 def _deleted(m: AffectedModel) -> dict[str, Any]:
@@ -361,8 +390,12 @@ def _judge(
     checks_by_dataset: Mapping[str, Any],
     history: Any,
 ) -> dict[str, Any]:
-    from .baseline import base_model, for_candidate, inputs_changed
-    from .policy import Candidate, evaluate
+    """One model: trained once, then every changed entry of its stage map judged by that
+    stage's policies (an older registered version from its evidence, a removal by the
+    stage's approvals rules)."""
+    from .baseline import base_model, for_candidate, from_registry, inputs_changed, registered
+    from .judge import builtin_version_checks, judge_removal, registered_candidate, stage_changes
+    from .policy import CONFIG_POLICY, RULE_LOCS, Candidate, Verdict, evaluate
     from .training import train
     from .trend import points as trend_points
 
@@ -371,49 +404,117 @@ def _judge(
     checks = checks_by_dataset[model.data.dataset]
     result = train(ws, affected.name, timeout_minutes=rules.config.training.timeout_minutes)
     before = base_model(repo, the_plan.merge_base, affected.name)
-    baselines = for_candidate(repo, history, model, rules, the_plan.base)
-    baseline = next(iter(baselines.values()), None)
+    # who judges comes from the base branch's tip: the pull request cannot name its owners
+    same = the_plan.base == the_plan.merge_base
+    tip = before if same else base_model(repo, the_plan.base, affected.name)
+    owners = list(tip.record.owners) if tip is not None else None
+    reasons = list(affected.reasons)
+    if owners is not None and owners != list(model.owners):
+        reasons.append(
+            f"owners change from {', '.join(owners)} to {', '.join(model.owners)}; the change "
+            "takes effect after merge (approvals now count the base branch's owners)"
+        )
+    order = rules.config.stage_names
     changed_artifact = before is not None and inputs_changed(
         repo, the_plan.merge_base, the_plan.head, before.record, model
+    )
+    base_version = before.record.version if before else None
+    changes = stage_changes(
+        before.record if before else None,
+        model,
+        order,
+        rebuilt=changed_artifact and base_version == model.version,
     )
     candidate = Candidate.from_run(
         loaded,
         result,
         checks,
         history=history,
-        stages=rules.config.stage_names,
+        stages=order,
         base_version=before.record.version if before else None,
         changed_artifact=changed_artifact,
     )
-    verdicts = evaluate(
-        candidate,
-        config=rules.config,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        baseline=baseline,
-        baselines=baselines,
-        approvals=approvals,
-        today=today,
+    verdicts: list[Verdict] = builtin_version_checks(
+        loaded,
+        base_version=base_version,
+        changed_artifact=changed_artifact,
+        history=history,
+        artifact_sha256=result.artifact_sha256,
+        data_sha256=result.data_sha256,
     )
+    shown: Any = None
+    for c in changes:
+        if c.after is None:
+            verdicts += judge_removal(
+                loaded,
+                c.stage,
+                config=rules.config,
+                policies=rules.policies,
+                waivers=rules.waivers,
+                approvals=approvals,
+                today=today,
+                owners=owners,
+            )
+            continue
+        if c.after == model.version:
+            judged = candidate
+            baselines = for_candidate(repo, history, model, rules, the_plan.base, c.stage)
+            if shown is None:
+                # the report's baseline: what the registry holds in the target stage,
+                # whether or not a no_regression rule names that stage
+                shown = from_registry(history, c.stage) or next(iter(baselines.values()), None)
+        else:
+            older = registered_candidate(repo, loaded, history, c.after, order)
+            if older is None:
+                verdicts.append(
+                    Verdict(
+                        CONFIG_POLICY,
+                        "stages",
+                        "fail",
+                        "block",
+                        f"stages.{c.stage} asks for {c.after}, which is neither this "
+                        f"manifest's version ({model.version}) nor a registered version",
+                        loaded.doc.path,
+                        loaded.doc.line((*RULE_LOCS["promotes_from"], c.stage)),
+                        stage=c.stage,
+                    )
+                )
+                continue
+            judged = older
+            baselines = registered(history, model, rules, c.stage)
+        verdicts += evaluate(
+            judged,
+            config=rules.config,
+            policies=rules.policies,
+            waivers=rules.waivers,
+            baseline=next(iter(baselines.values()), None),
+            baselines=baselines,
+            approvals=approvals,
+            today=today,
+            target_stage=c.stage,
+            owners=owners,
+        )
     return {
         "name": affected.name,
         "version": model.version,
-        "stage": model.stage,
+        "stage": "; ".join(c.describe() for c in changes) or _stages_text(model.stages),
+        "stages": dict(model.stages),
         "status": affected.status,
-        "reasons": list(affected.reasons),
+        "reasons": reasons,
+        "judged_owners": owners,
         "base_version": before.record.version if before else None,
         "metrics": [
             {
                 "name": name,
-                "baseline": baseline.metrics.get(name) if baseline else None,
+                "baseline": shown.metrics.get(name) if shown else None,
                 "candidate": result.metrics.get(name),
                 "primary": name == model.evaluation.primary,
             }
             for name in model.evaluation.metrics
         ],
         "baseline": (
-            {"version": baseline.version, "stage": baseline.stage, "source": baseline.source}
-            if baseline
+            {"version": shown.version, "stage": shown.stage, "source": shown.source}
+            if shown
             else None
         ),
         "slices": result.slice_metrics,
@@ -432,9 +533,50 @@ def _judge(
         "key": result.key,
         "trend": trend_points(
             history,
-            model.stage,
+            # the stage this change moves (the last one named), else the first it asks for
+            changes[-1].stage if changes else next(iter(model.stages), None),
             model.evaluation.primary,
             model.version,
             result.metrics.get(model.evaluation.primary),
         ),
     }
+
+
+def _stages_text(stages: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in stages.items()) or "none"
+
+
+def default_base(repo: Path) -> str:
+    """The base of a pull request when `--base` is not given: the default branch as the
+    BASE says it, never as the pull request's own modelward.yaml does (a pull request
+    must not choose the branch, and so the policies, that judge it).
+
+    The remote's default branch (`origin/HEAD`) is asked first, else `main`; the
+    modelward.yaml committed there names the default branch (`origin/<branch>` when
+    fetched). Only a repository with neither reads it from HEAD, as a last resort."""
+    repo = git.toplevel(Path(repo))
+    symref = git.run(
+        repo, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD", check=False
+    ).strip()
+    start = symref.removeprefix("refs/remotes/origin/") if symref else "main"
+    trusted = next((r for r in (f"origin/{start}", start) if _exists(repo, r)), None)
+    branch = _configured_branch(repo, trusted or "HEAD") or start
+    return f"origin/{branch}" if _exists(repo, f"origin/{branch}") else branch
+
+
+def _exists(repo: Path, ref: str) -> bool:
+    out = git.run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    return bool(out.strip())
+
+
+def _configured_branch(repo: Path, ref: str) -> str | None:
+    raw = git.read_blobs(repo, git.rev_parse(repo, ref), [CONFIG_FILE]).get(CONFIG_FILE)
+    if raw is None:
+        return None
+    doc = load_bytes(raw, CONFIG_FILE)
+    value = doc.data.get("default_branch") if isinstance(doc.data, dict) else None
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidInput(
+            [doc.problem(("default_branch",), f"expected a branch name (got {value!r})")]
+        )
+    return value

@@ -30,7 +30,16 @@ from .changes import AffectedModel, plan, resolve
 from .errors import CheckFailed, TagConflict, UsageError
 from .forge.base import Forge, PullRequest
 from .governance import Governance, governance_at
-from .manifest import Model
+from .judge import (
+    StageChange,
+    another_artifact,
+    judge_removal,
+    registered_candidate,
+    registration_evidence,
+    stage_changes,
+    training_digest,
+)
+from .manifest import Model, Signing
 from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
 from .pr import CodeOwners, code_owners, refuse_committed_state, team_handles
 from .workspace import Loaded, Workspace, load
@@ -42,7 +51,7 @@ PUSH_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class Promotion:
-    """What happened to one model."""
+    """What happened to one stage of one model (an assignment or an unassignment)."""
 
     model: str
     version: str
@@ -54,12 +63,15 @@ class Promotion:
     report_checked: bool
     release: str | None
     note: str = ""
+    action: str = "assign"
+    """assign, or unassign when the manifest's stage map dropped the stage."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "version": self.version,
             "stage": self.stage,
+            "action": self.action,
             "tags": list(self.tags),
             "created": list(self.created),
             "bypass": self.bypass,
@@ -81,6 +93,11 @@ class PromoteOutcome:
     """Where the summary comment on the merged pull request went, if one was posted."""
     governance_bypass: tuple[str, ...] = ()
     """Blocking governance verdicts: policies/ or modelward.yaml merged without approval."""
+    bypass: tuple[str, ...] = ()
+    """Everything the merge bypassed that no registry tag records (governance files merged
+    unapproved, an artifact changed without a version bump, untrusted approvals)."""
+    bypass_tag: str | None = None
+    """The `modelward/bypass/...` tag that records `bypass` in git."""
 
     @property
     def bypassed(self) -> list[Promotion]:
@@ -96,18 +113,42 @@ class PromoteOutcome:
             "skipped": self.skipped,
             "comment": self.comment,
             "governance_bypass": list(self.governance_bypass),
+            "bypass": list(self.bypass),
+            "bypass_tag": self.bypass_tag,
         }
 
 
 @dataclass(frozen=True)
+class _StageOp:
+    """One stage change of one model, judged: the tag it needs and the evidence it records."""
+
+    change: StageChange
+    version: str
+    """The version assigned (or, for a removal, the version the registry holds there)."""
+    evidence: Mapping[str, Any]
+    blocking: tuple[str, ...]
+
+    @property
+    def action(self) -> str:
+        return "unassign" if self.change.removal else "assign"
+
+
+@dataclass(frozen=True)
 class _Prepared:
-    """One model, trained, cross-checked and judged: everything but its tags."""
+    """One model, trained when a stage asks for its new version, cross-checked and judged
+    per changed stage: everything but its tags."""
 
     loaded: Loaded[Model]
     result: Any
-    evidence: Mapping[str, Any]
-    blocking: tuple[str, ...]
+    """The training result of the manifest's version, or None when no stage asks for it."""
+    register: Mapping[str, Any] | None
+    """Evidence of the registration of the manifest's version, when a stage asks for it."""
+    ops: tuple[_StageOp, ...]
     report_checked: bool
+
+    @property
+    def name(self) -> str:
+        return self.loaded.record.name
 
 
 def run(
@@ -131,27 +172,48 @@ def run(
         registry.fetch_tags(repo, remote)
     the_plan = plan(repo, before_sha, after_sha)
     outcome = PromoteOutcome(before_sha, after_sha, None)
-    moved: list[tuple[AffectedModel, Loaded[Model] | None]] = []
+    moved: list[tuple[AffectedModel, list[StageChange]]] = []
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
+    unbumped: list[str] = []
     for affected in live:
         old = base_model(repo, before_sha, affected.name)
         new = ws.models[affected.name].record
-        if old is not None and (old.record.version, old.record.stage) == (new.version, new.stage):
-            outcome.skipped.append(f"{affected.name}: version and stage unchanged")
+        if (
+            old is not None
+            and old.record.version == new.version
+            and inputs_changed(repo, before_sha, after_sha, old.record, new)
+        ):
+            unbumped.append(
+                f"{affected.name}: the artifact changed but version stays {new.version}; "
+                "nothing was registered"
+            )
+        changes = stage_changes(old.record if old else None, new, ws.config.stage_names)
+        if not changes:
+            outcome.skipped.append(f"{affected.name}: stage map unchanged")
             continue
-        moved.append((affected, old))
-    if not moved and not the_plan.governance_files:
+        moved.append((affected, changes))
+    if not moved and not the_plan.governance_files and not unbumped:
         return outcome
     rules = governance_at(repo, before_sha)
+    _refuse_off_default_branch(repo, after_sha, rules.config.default_branch)
     owners = code_owners(repo, before_sha, [ws.models[a.name].doc.path for a, _ in moved])
     handles = team_handles(
         rules,
         [ws.models[a.name].record.owners for a, _ in moved] + [owners.owners],
         governance=bool(the_plan.governance_files),
     )
-    pr = forge.merged_pull_request(after_sha, teams=handles)
-    outcome.pull_request = pr.number if pr else None
+    merged = forge.merged_pull_request(after_sha, teams=handles)
+    outcome.pull_request = merged.number if merged else None
+    # approvals count only when the forge vouches for them, for a merge onto `before`
+    # (the local forge names the first parent; GitHub names the pull request's base branch,
+    # and _refuse_off_default_branch has checked the merge is on it)
+    trusted = (
+        merged is not None
+        and merged.verified
+        and merged.base_ref in (before_sha, rules.config.default_branch)
+    )
+    pr = merged if trusted else None
     governance = evaluate_governance(
         the_plan.governance_files,
         rules.config,
@@ -161,12 +223,23 @@ def run(
     outcome.governance_bypass = tuple(
         f"{v.policy}/{v.rule}: {v.reason}" for v in governance if v.blocking
     )
+    findings = list(outcome.governance_bypass) + unbumped
+    if findings and not trusted:
+        findings.append(
+            f"merge {after_sha[:12]} is not a two-parent merge onto {before_sha[:12]} with a "
+            "Pull-request-author: trailer, so it has no trustworthy approvals"
+        )
+    if findings:
+        outcome.bypass = tuple(findings)
+        outcome.bypass_tag = _record_bypass(
+            repo, outcome, merged, the_plan.governance_files, push, remote
+        )
     if not moved:
-        if pr is not None and outcome.governance_bypass:
-            outcome.comment = forge.comment(pr, summary_markdown(outcome)).location
+        if merged is not None and findings:
+            outcome.comment = forge.comment(merged, summary_markdown(outcome)).location
         return outcome
     refuse_committed_state(repo, after_sha, ws.config)
-    report = forge.saved_report_data(pr.head_sha) if pr else None
+    report = forge.saved_report_data(merged.head_sha) if merged and merged.verified else None
     # Every model is trained, cross-checked and judged before any tag is made: a
     # metrics mismatch in one model of the merge promotes none of them.
     prepared = [
@@ -175,7 +248,7 @@ def run(
             ws,
             rules,
             affected,
-            old,
+            changes,
             pr,
             report,
             before_sha,
@@ -185,33 +258,89 @@ def run(
             governance,
             owners,
         )
-        for affected, old in moved
+        for affected, changes in moved
     ]
-    created, names = _tag_and_push(repo, ws, prepared, after_sha, push, remote)
+    created, names = _tag_and_push(
+        repo, prepared, after_sha, push, remote, sign=ws.config.registry.signing
+    )
     for p in prepared:
-        name, model = p.loaded.record.name, p.loaded.record
+        name, model = p.name, p.loaded.record
         mine = tuple(n for n in created if _model_of(n) == name)
+        mine_names = tuple(n for n in names if _model_of(n) == name)
         release = None
         tag = registry.register_tag(name, model.version)
-        if mine or not forge.has_release(tag):  # a release lost to a crash is made again
+        if p.result is not None and (tag in mine or not forge.has_release(tag)):
+            # a release lost to a crash is made again
             release = _publish(ws, forge, p.loaded, p.result, tag).location
-        outcome.promotions.append(
-            Promotion(
-                model=name,
-                version=model.version,
-                stage=model.stage,
-                tags=tuple(n for n in names if _model_of(n) == name),
-                created=mine,
-                bypass=bool(p.blocking),
-                blocking=p.blocking,
-                report_checked=p.report_checked,
-                release=release,
-                note="" if mine else "already promoted; nothing new to tag",
+        for op in p.ops:
+            op_tags = tuple(n for n in mine_names if _concerns(n, op, model.version))
+            op_created = tuple(n for n in mine if n in op_tags)
+            outcome.promotions.append(
+                Promotion(
+                    model=name,
+                    version=op.version,
+                    stage=op.change.stage,
+                    tags=op_tags,
+                    created=op_created,
+                    bypass=bool(op.blocking),
+                    blocking=op.blocking,
+                    report_checked=p.report_checked or op.version != model.version,
+                    release=release if op.version == model.version else None,
+                    note="" if op_created else "already promoted; nothing new to tag",
+                    action=op.action,
+                )
             )
-        )
-    if pr is not None and created:
-        outcome.comment = forge.comment(pr, summary_markdown(outcome)).location
+    if merged is not None and (created or findings):
+        outcome.comment = forge.comment(merged, summary_markdown(outcome)).location
     return outcome
+
+
+def _refuse_off_default_branch(repo: Path, after_sha: str, branch: str) -> None:
+    """Registry tags are made only from the default branch, never from a side branch."""
+    from .audit import default_branch_ref
+
+    ref = default_branch_ref(repo, branch)
+    if not git.is_ancestor(repo, after_sha, ref):
+        raise UsageError(
+            f"--after {after_sha[:12]} is not on the default branch {branch}; modelward "
+            "promotes only merges on the default branch"
+        )
+
+
+def _record_bypass(
+    repo: Path,
+    outcome: PromoteOutcome,
+    merged: PullRequest | None,
+    files: Sequence[str],
+    push: bool,
+    remote: str,
+) -> str:
+    """The bypass, as an annotated tag in modelward's namespace, pushed at once."""
+    from .policy import is_governed
+
+    record = registry.Bypass(
+        merge_commit=outcome.after,
+        findings=outcome.bypass,
+        files=tuple(f for f in files if is_governed(f)) if outcome.governance_bypass else (),
+        pr_number=merged.number if merged else None,
+        author=merged.author if merged else None,
+        approvers=merged.approvers if merged else (),
+    )
+    name, _ = registry.record_bypass(repo, record)
+    if push:
+        registry.push_tags(repo, remote, [name])
+    return name
+
+
+def _concerns(tag: str, op: _StageOp, manifest_version: str) -> bool:
+    """Whether a tag of this merge belongs to one stage operation (its registration
+    belongs to the stages that ask for the manifest's version)."""
+    parsed = registry.parse_tag(tag)
+    if parsed is None:
+        return False
+    if parsed.kind == "register":
+        return op.action == "assign" and op.version == parsed.version == manifest_version
+    return parsed.stage == op.change.stage
 
 
 def _model_of(tag: str) -> str | None:
@@ -224,7 +353,7 @@ def _prepare(
     ws: Workspace,
     rules: Governance,
     affected: AffectedModel,
-    old: Loaded[Model] | None,
+    changes: Sequence[StageChange],
     pr: PullRequest | None,
     report: Mapping[str, Any] | None,
     before_sha: str,
@@ -232,7 +361,7 @@ def _prepare(
     today: dt.date,
     ci_run_url: str | None,
     governance: Sequence[Verdict] = (),
-    owners: CodeOwners | None = None,
+    codeowners: CodeOwners | None = None,
 ) -> _Prepared:
     from .datachecks import check_datasets
     from .training import train
@@ -240,68 +369,170 @@ def _prepare(
     name = affected.name
     loaded = ws.models[name]
     model = loaded.record
+    old = base_model(repo, before_sha, name)
+    owners = list(old.record.owners) if old is not None else None  # the base's, as pr used
     history = registry.read(repo, models=[name]).models.get(name)
-    result = train(ws, name)
-    report_checked = _check_against_report(name, result.metrics, report)
-    checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
+    versions = history.versions if history is not None else {}
+    stages = rules.config.stage_names
     approvals = Approvals(
         author=pr.author if pr else None,
         approvers=pr.approvers if pr else (),
         # the local forge reads no team membership itself: modelward.yaml's local.teams
         teams={**rules.config.local_teams(), **(pr.teams if pr else {})},
-        codeowners=owners.rules if owners else (),
+        codeowners=codeowners.rules if codeowners else (),
     )
-    candidate = Candidate.from_run(
-        loaded,
-        result,
-        checks,
-        history=history,
-        stages=ws.config.stage_names,
-        base_version=old.record.version if old else None,
-        changed_artifact=_artifact_changed(
-            repo, history, old, model, before_sha, after_sha, result
-        ),
-    )
-    baselines = registered(history, model, rules)
-    verdicts = evaluate(
-        candidate,
-        config=rules.config,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        baseline=next(iter(baselines.values()), None),
-        baselines=baselines,
-        approvals=approvals,
-        today=today,
-    ) + list(governance)
-    blocking = tuple(f"{v.policy}/{v.rule}: {v.reason}" for v in verdicts if v.blocking)
-    evidence = dict(
-        model=name,
-        version=model.version,
-        manifest_digest=result.manifest_digest,
-        data_sha256=result.data_sha256,
-        artifact_sha256=result.artifact_sha256,
-        artifact_location=_portable(repo, result.artifact_path),
-        # Every mapping in a fixed order: a fresh fit and a cache hit must write the same
-        # payload, or a re-run (or a second runner) would see a conflict with itself.
-        metrics={
-            k: result.metrics[k]
-            for k in model.evaluation.metrics
-            if result.metrics.get(k) is not None
-        },
-        slice_metrics=_slice_scores(result.slice_metrics),
-        profile=_portable(repo, f"{_parent(result.artifact_path)}/profile.json"),
-        verdicts=tuple(_payload_verdict(v) for v in verdicts),
-        waivers=tuple(_payload_waiver(v) for v in verdicts if v.waived),
-        bypass=bool(blocking),
+    pr_fields = dict(
         pr_number=pr.number if pr else None,
         pr_url=pr.url if pr else None,
         author=pr.author if pr else None,
         approvers=pr.approvers if pr else (),
         merge_commit=after_sha,
         ci_run_url=ci_run_url,
-        library_versions=dict(sorted(result.versions.items())),
     )
-    return _Prepared(loaded, result, evidence, blocking, report_checked)
+    # every named version must be assignable before anything is trained or tagged
+    for c in changes:
+        if c.after is None or c.after == model.version:
+            continue
+        info = versions.get(c.after)
+        if info is None or (
+            history is not None and registration_evidence(history, c.after) is None
+        ):
+            raise CheckFailed(
+                f"{name}: stages.{c.stage} asks for {c.after}, which is neither this manifest's "
+                f"version ({model.version}) nor a registered version with evidence; nothing was "
+                "promoted"
+            )
+        if not info.registered:
+            raise CheckFailed(
+                f"{name}: stages.{c.stage} asks for {c.after}, which was deregistered; nothing "
+                "was promoted"
+            )
+    result = None
+    report_checked = False
+    trained: Mapping[str, Any] = {}
+    candidate = None
+    if any(c.after == model.version for c in changes):
+        result = train(ws, name)
+        report_checked = _check_against_report(name, result.metrics, report)
+        checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
+        candidate = Candidate.from_run(
+            loaded,
+            result,
+            checks,
+            history=history,
+            stages=stages,
+            base_version=old.record.version if old else None,
+            changed_artifact=_artifact_changed(
+                repo, history, old, model, before_sha, after_sha, result
+            ),
+        )
+        ev = registration_evidence(history, model.version) if history is not None else None
+        if ev is not None and another_artifact(
+            ev, model, result.artifact_sha256, result.data_sha256
+        ):
+            raise CheckFailed(
+                f"{name}: version {model.version} is registered with another artifact "
+                f"({(ev.artifact_sha256 or '?')[:12]}); a registered version never changes, so "
+                "nothing was promoted: bump the version"
+            )
+        trained = dict(
+            manifest_digest=result.manifest_digest,
+            training_digest=training_digest(model),
+            data_sha256=result.data_sha256,
+            artifact_sha256=result.artifact_sha256,
+            artifact_location=_portable(repo, result.artifact_path),
+            # Every mapping in a fixed order: a fresh fit and a cache hit must write the
+            # same payload, or a re-run (or a second runner) would see a conflict.
+            metrics={
+                k: result.metrics[k]
+                for k in model.evaluation.metrics
+                if result.metrics.get(k) is not None
+            },
+            slice_metrics=_slice_scores(result.slice_metrics),
+            profile=_portable(repo, f"{_parent(result.artifact_path)}/profile.json"),
+            library_versions=dict(sorted(result.versions.items())),
+        )
+    ops: list[_StageOp] = []
+    current = history.stage_versions() if history is not None else {}
+    for c in changes:
+        if c.after is None:
+            verdicts = judge_removal(
+                loaded,
+                c.stage,
+                config=rules.config,
+                policies=rules.policies,
+                waivers=rules.waivers,
+                approvals=approvals,
+                today=today,
+                owners=owners,
+            ) + list(governance)
+            held = current.get(c.stage) or c.before or model.version
+            fields: Mapping[str, Any] = _recorded_fields(history, held)
+        else:
+            if c.after == model.version:
+                assert candidate is not None
+                judged, fields = candidate, trained
+            else:
+                assert history is not None
+                older = registered_candidate(repo, loaded, history, c.after, stages)
+                assert older is not None  # checked above
+                judged, fields = older, _recorded_fields(history, c.after)
+            baselines = registered(history, model, rules, c.stage)
+            verdicts = evaluate(
+                judged,
+                config=rules.config,
+                policies=rules.policies,
+                waivers=rules.waivers,
+                baseline=next(iter(baselines.values()), None),
+                baselines=baselines,
+                approvals=approvals,
+                today=today,
+                target_stage=c.stage,
+                owners=owners,
+            ) + list(governance)
+            held = c.after
+        blocking = tuple(f"{v.policy}/{v.rule}: {v.reason}" for v in verdicts if v.blocking)
+        evidence = dict(
+            model=name,
+            version=held,
+            **fields,
+            verdicts=tuple(_payload_verdict(v) for v in verdicts),
+            waivers=tuple(_payload_waiver(v) for v in verdicts if v.waived),
+            bypass=bool(blocking),
+            **pr_fields,
+        )
+        ops.append(_StageOp(c, held, evidence, blocking))
+    register = None
+    if result is not None:
+        assigning = [op for op in ops if op.action == "assign" and op.version == model.version]
+        blocking = tuple(b for op in assigning for b in op.blocking)
+        register = dict(
+            model=name,
+            version=model.version,
+            **trained,
+            verdicts=tuple(v for op in assigning for v in op.evidence["verdicts"]),
+            waivers=tuple(w for op in assigning for w in op.evidence["waivers"]),
+            bypass=bool(blocking),
+            **pr_fields,
+        )
+    return _Prepared(loaded, result, register, tuple(ops), report_checked)
+
+
+def _recorded_fields(history: registry.ModelHistory | None, version: str) -> dict[str, Any]:
+    """The artifact evidence a registered version's registration tag records."""
+    ev = registration_evidence(history, version) if history is not None else None
+    if ev is None:
+        return {}
+    return dict(
+        manifest_digest=ev.manifest_digest,
+        data_sha256=ev.data_sha256,
+        artifact_sha256=ev.artifact_sha256,
+        artifact_location=ev.artifact_location,
+        metrics=dict(ev.metrics),
+        slice_metrics=dict(ev.slice_metrics),
+        profile=ev.profile,
+        library_versions=dict(ev.library_versions),
+    )
 
 
 def _artifact_changed(
@@ -352,11 +583,12 @@ def _portable(repo: Path, location: str) -> str:
 
 def _tag_and_push(
     repo: Path,
-    ws: Workspace,
     prepared: Sequence[_Prepared],
     after_sha: str,
     push: bool,
     remote: str,
+    *,
+    sign: Signing | None = None,
 ) -> tuple[list[str], list[str]]:
     """Create the tags of every prepared model and push them in one atomic push.
 
@@ -367,11 +599,9 @@ def _tag_and_push(
         created: list[str] = []
         names: list[str] = []
         try:
-            reg = registry.read(repo, models=[p.evidence["model"] for p in prepared])
+            reg = registry.read(repo, models=[p.name for p in prepared])
             for p in prepared:
-                made, wanted = _create_tags(
-                    repo, ws, reg.models.get(p.evidence["model"]), p, after_sha
-                )
+                made, wanted = _create_tags(repo, reg.models.get(p.name), p, after_sha, sign=sign)
                 created += made
                 names += wanted
             if push and names:
@@ -409,57 +639,71 @@ def _delete_local(repo: Path, names: Sequence[str]) -> None:
 
 def _create_tags(
     repo: Path,
-    ws: Workspace,
     history: registry.ModelHistory | None,
     p: _Prepared,
     after_sha: str,
+    *,
+    sign: Signing | None = None,
 ) -> tuple[list[str], list[str]]:
+    """The registration of the manifest's version (when a stage asks for it and it is new),
+    then one assignment or unassignment per changed stage whose registry state differs."""
     model = p.loaded.record
     name = model.name
-    tag_plan = registry.plan_tags(
-        history, name, model.version, model.stage, stages=ws.config.stage_names
-    )
-    versions = history.versions if history is not None else {}
-    # A stage tag points at the commit where its version was registered: that is how
-    # GTO reads the version of an assignment (our payload names the merge commit too).
-    registered_at = versions[model.version].commit if model.version in versions else after_sha
-    current = history.stage_versions() if history is not None else {}
+    history = history or registry.ModelHistory(name)
+    versions = history.versions
+    current = history.stage_versions()
+    counter = history.next_counter()
     created: list[str] = []
+    wanted: list[str] = []
 
     def make(tag: str, target: str, ev: registry.Evidence) -> None:
+        wanted.append(tag)
         message = registry.format_message(ev)
-        sign = ws.config.registry.signing
         if registry.create_tag(repo, tag, target, message, sign=sign) == "created":
             created.append(tag)
 
     register = registry.register_tag(name, model.version)
-    if tag_plan.register or registered_at == after_sha:
-        # This merge registers the version: an existing registration tag at this commit
-        # must be exactly ours (a re-run); with another payload it is a TagConflict.
-        make(register, after_sha, registry.Evidence(action="register", **p.evidence))
-    for tag in tag_plan.unassign:
-        parsed = registry.parse_tag(tag)
-        stage = parsed.stage if parsed else None
-        held = current.get(stage or "", model.version)
-        target = versions[held].commit if held in versions else registered_at
-        fields = {**p.evidence, "version": held}
-        make(tag, target, registry.Evidence(action="unassign", stage=stage, **fields))
-    if tag_plan.assign:
-        ev = registry.Evidence(action="assign", stage=model.stage, **p.evidence)
-        make(tag_plan.assign, registered_at, ev)
-    # Re-push what an earlier, interrupted run may have created but not pushed.
-    wanted = list(dict.fromkeys([*tag_plan.names, *_current_tags(history, model)]))
-    return created, wanted
+    info = versions.get(model.version)
+    if p.register is not None:
+        if info is not None and not info.registered:
+            raise CheckFailed(
+                f"{name} {model.version} was deregistered; bump the version to register it again"
+            )
+        if info is None or info.commit == after_sha:
+            # This merge registers the version: an existing registration tag at this commit
+            # must be exactly ours (a re-run); with another payload it is a TagConflict.
+            make(register, after_sha, registry.Evidence(action="register", **p.register))
+        else:
+            wanted.append(register)
+    for op in p.ops:
+        stage = op.change.stage
+        if op.action == "unassign":
+            held = current.get(stage)
+            if held is None:
+                wanted += _last_tag(history, stage, "unassign")
+                continue
+            target = versions[held].commit if held in versions else after_sha
+            fields = {**op.evidence, "version": held}
+            tag = registry.unassign_tag(name, stage, counter)
+            make(tag, target, registry.Evidence(action="unassign", stage=stage, **fields))
+            counter += 1
+            continue
+        if current.get(stage) == op.version:
+            wanted += _last_tag(history, stage, "assign")
+            continue
+        # A stage tag points at the commit where its version was registered: that is how
+        # GTO reads the version of an assignment (our payload names the merge commit too).
+        target = versions[op.version].commit if op.version in versions else after_sha
+        tag = registry.assign_tag(name, stage, counter)
+        make(tag, target, registry.Evidence(action="assign", stage=stage, **op.evidence))
+        counter += 1
+    return created, list(dict.fromkeys(wanted))
 
 
-def _current_tags(history: registry.ModelHistory | None, model: Model) -> list[str]:
-    if history is None:
-        return []
-    out = [e.tag for e in history.events if e.version == model.version and e.kind == "register"]
-    assigns = [e for e in history.events if e.kind == "assign" and e.stage == model.stage]
-    if assigns and assigns[-1].version == model.version:
-        out.append(assigns[-1].tag)
-    return out
+def _last_tag(history: registry.ModelHistory, stage: str, kind: str) -> list[str]:
+    """The latest tag of `kind` in `stage` (re-pushed when an earlier run made it)."""
+    found = [e.tag for e in history.events if e.kind == kind and e.stage == stage]
+    return found[-1:]
 
 
 def _check_against_report(
@@ -492,12 +736,16 @@ def summary_markdown(outcome: PromoteOutcome) -> str:
     from .markup import code, text
 
     lines = [f"### modelward promoted {outcome.after[:12]}", ""]
-    if outcome.governance_bypass:
-        lines.append("- **BYPASS**: governance files merged without the required approval:")
-        lines += [f"  - {text(b)}" for b in outcome.governance_bypass]
+    if outcome.bypass:
+        lines.append(
+            f"- **BYPASS** recorded as {code(outcome.bypass_tag or '')}: this merge went in "
+            "without what governance requires:"
+        )
+        lines += [f"  - {text(b)}" for b in outcome.bypass]
     for p in outcome.promotions:
         created = ", ".join(code(t) for t in p.created) or "nothing new"
-        lines.append(f"- **{text(p.model)}** v{text(p.version)} -> {text(p.stage)}: {created}")
+        arrow = "removed from" if p.action == "unassign" else "->"
+        lines.append(f"- **{text(p.model)}** v{text(p.version)} {arrow} {text(p.stage)}: {created}")
         if p.bypass:
             lines.append("  - **BYPASS**: merged over blocking policy verdicts:")
             lines += [f"    - {text(b)}" for b in p.blocking]

@@ -168,6 +168,9 @@ class Evidence:
     action: Kind
     stage: str | None = None
     manifest_digest: str | None = None
+    training_digest: str | None = None
+    """Digest of the part of the manifest that decides the artifact (judge.training_digest):
+    `status` compares it with the manifest to see a different artifact under one version."""
     data_sha256: str | None = None
     artifact_sha256: str | None = None
     artifact_location: str | None = None
@@ -292,6 +295,7 @@ class Evidence:
 _OPTIONAL_SCALARS = (
     "stage",
     "manifest_digest",
+    "training_digest",
     "data_sha256",
     "artifact_sha256",
     "artifact_location",
@@ -701,6 +705,12 @@ def push_tags(repo: Path, remote: str, names: Sequence[str], *, attempts: int = 
             _check_same(n, theirs, mine.commit or "", mine.contents, where="on " + remote)
             _adopt(repo, n, theirs)
             pending.remove(n)  # identical content: nothing to push
+            if theirs.object != mine.object:
+                # the same tag made by another runner (another tagger date): adopt the
+                # remote's object, so this clone and the remote agree byte for byte
+                git.run(
+                    repo, "fetch", "--quiet", "--no-tags", remote, f"+refs/tags/{n}:refs/tags/{n}"
+                )
         if len(pending) == len(specs) and not remote_tags:
             raise failure  # nothing changed on the remote: the push failed for another reason
     if pending:
@@ -827,3 +837,111 @@ def plan_tags(
     if current.get(stage) == version:
         return TagPlan(register=register)
     return TagPlan(register=register, assign=assign_tag(model, stage, counter))
+
+
+# ---------------------------------------------------------------- bypass records
+
+BYPASS_PREFIX = "modelward/bypass/"
+"""Tags in modelward's own namespace, outside GTO's grammar (no `@v`, no `#`): GTO ignores
+them, and every clone of the remote sees them. One per merge that bypassed governance."""
+BYPASS_KIND = "bypass"
+
+
+@dataclass(frozen=True)
+class Bypass:
+    """A merge that went in without what governance required, recorded in git.
+
+    `findings` are the blocking verdicts as `policy/rule: reason` lines; `files` the
+    governance files the merge changed (when that is what bypassed)."""
+
+    merge_commit: str
+    findings: tuple[str, ...]
+    files: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    pr_number: int | None = None
+    author: str | None = None
+    approvers: tuple[str, ...] = ()
+    ci_run_url: str | None = None
+    tag: str = ""
+    problem: str | None = None
+    """Why the payload did not read (the bypass is still a finding)."""
+
+    def to_payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {PAYLOAD_KEY: PAYLOAD_VERSION, "kind": BYPASS_KIND}
+        out["merge_commit"] = self.merge_commit
+        out["findings"] = list(self.findings)
+        if self.files:
+            out["files"] = list(self.files)
+        if self.models:
+            out["models"] = list(self.models)
+        for key in ("pr_number", "author", "ci_run_url"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.approvers:
+            out["approvers"] = list(self.approvers)
+        return out
+
+    @property
+    def governance(self) -> bool:
+        """Whether governance files went in unapproved (so later rules may be loosened)."""
+        return bool(self.files)
+
+
+def bypass_tag(merge_commit: str) -> str:
+    return f"{BYPASS_PREFIX}{merge_commit[:12]}"
+
+
+def record_bypass(repo: Path, bypass: Bypass) -> tuple[str, bool]:
+    """Create the annotated bypass tag of a merge (idempotent); (name, created)."""
+    name = bypass_tag(bypass.merge_commit)
+    body = yaml.safe_dump(bypass.to_payload(), sort_keys=False, allow_unicode=True)
+    headline = f"BYPASS: merge {bypass.merge_commit[:12]} went in without required approval"
+    if bypass.pr_number is not None:
+        headline += f" (PR #{bypass.pr_number})"
+    message = f"{headline}\n\n{body}"
+    existing = _local_tag(Path(repo), name)
+    if existing is None:
+        git.run(
+            Path(repo),
+            "tag",
+            "--annotate",
+            "--cleanup=verbatim",
+            "--file=-",
+            "--no-sign",
+            name,
+            bypass.merge_commit,
+            input=message.encode("utf-8"),
+        )
+        return name, True
+    _check_same(name, existing, bypass.merge_commit, message, where="locally")
+    return name, False
+
+
+def read_bypasses(repo: Path) -> list[Bypass]:
+    """Every recorded bypass, in one git call. A tag whose payload does not read is still
+    a bypass (with `problem` set): deleting evidence never hides one."""
+    out: list[Bypass] = []
+    for raw in _for_each_ref(Path(repo), f"refs/tags/{BYPASS_PREFIX}"):
+        commit = raw.commit or ""
+        _, _, rest = raw.contents.partition("\n\n")
+        try:
+            data = yaml.safe_load(rest) if rest.strip() else None
+        except yaml.YAMLError:
+            data = None
+        if not isinstance(data, dict) or data.get("kind") != BYPASS_KIND:
+            out.append(Bypass(commit, (), tag=raw.name, problem="the tag carries no payload"))
+            continue
+        number = data.get("pr_number")
+        out.append(
+            Bypass(
+                merge_commit=commit,
+                findings=tuple(str(f) for f in data.get("findings") or ()),
+                files=tuple(str(f) for f in data.get("files") or ()),
+                models=tuple(str(m) for m in data.get("models") or ()),
+                pr_number=number if isinstance(number, int) else None,
+                author=None if data.get("author") is None else str(data["author"]),
+                approvers=tuple(str(a) for a in data.get("approvers") or ()),
+                tag=raw.name,
+            )
+        )
+    return out

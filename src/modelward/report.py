@@ -604,9 +604,16 @@ def _plain(value: Any) -> Any:
 
 
 def extract_data(markdown: str, head_sha: str | None = None) -> dict[str, Any] | None:
-    """The data block of a report, or None if absent, unreadable or for another head."""
-    match = _DATA_RE.search(markdown)
-    if match is None:
+    """The data block of a report, or None if absent, unreadable or for another head.
+
+    Only the block the bot wrote counts: the last one, which ends the document. Text a
+    pull request controls is rendered before it, so a look-alike block planted in a
+    reason or a file name is never read (and the bot's JSON escapes `<` and `>`)."""
+    start = markdown.rfind(DATA_OPEN)
+    if start < 0:
+        return None
+    match = _DATA_RE.match(markdown, start)
+    if match is None or markdown[match.end() :].strip():
         return None
     try:
         data = json.loads(match.group(1))

@@ -10,19 +10,23 @@ Like Argo CD, a model is Synced or OutOfSync, with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import registry, workspace
+from .judge import registration_evidence, training_digest
 
 
 @dataclass(frozen=True)
 class ModelStatus:
     model: str
     desired_version: str | None
-    """None when the registry knows a model that has no manifest."""
-    desired_stage: str | None
+    """The version the manifest builds; None when the registry knows a model that has no
+    manifest."""
+    desired_stages: dict[str, str] = field(default_factory=dict)
+    """stage -> version the manifest's `stages:` map asks for."""
     actual: dict[str, str] = field(default_factory=dict)
     """stage -> version currently there, from the tags."""
     synced: bool = False
@@ -36,7 +40,7 @@ class ModelStatus:
         return {
             "model": self.model,
             "status": self.state,
-            "desired": {"version": self.desired_version, "stage": self.desired_stage},
+            "desired": {"version": self.desired_version, "stages": dict(self.desired_stages)},
             "actual": dict(self.actual),
             "reason": self.reason,
         }
@@ -61,50 +65,76 @@ def status(repo: Path) -> StatusReport:
     out = []
     for name, loaded in sorted(ws.models.items()):
         model = loaded.record
-        out.append(compare(name, model.version, model.stage, reg.history(name)))
+        history = reg.history(name)
+        registered = registration_evidence(history, model.version)
+        # the digest costs a dump of the manifest: only when a tag recorded one to compare
+        digest = training_digest(model) if registered and registered.training_digest else None
+        out.append(compare(name, model.version, model.stages, history, digest))
     for name, history in reg.models.items():
         if name not in ws.models:
             out.append(_without_manifest(name, history))
     return StatusReport(sorted(out, key=lambda s: s.model))
 
 
-def compare(name: str, version: str, stage: str, history: registry.ModelHistory) -> ModelStatus:
-    """The status of one model whose manifest wants `version` in `stage`."""
+def compare(
+    name: str,
+    version: str,
+    stages: Mapping[str, str],
+    history: registry.ModelHistory,
+    digest: str | None = None,
+) -> ModelStatus:
+    """The status of one model whose manifest asks for `stages` (stage -> version).
+
+    Every stage is compared: one the manifest asks for must hold that version, put there
+    by a tag that carries modelward's evidence (a hand-made or evidence-less tag is not
+    the desired state, even with the right version), and a stage the manifest does not
+    ask for must hold nothing."""
     actual = history.stage_versions()
+    problems: list[str] = []
+    registered = registration_evidence(history, version)
+    if digest and registered is not None and registered.training_digest not in (None, digest):
+        # a merge changed what the manifest trains without bumping the version
+        problems.append(f"the manifest builds a different artifact than registered {version}")
+    for stage, wanted in stages.items():
+        info = history.versions.get(wanted)
+        current = actual.get(stage)
+        if info is None:
+            problems.append(f"desired {wanted} in {stage}, but version {wanted} is not registered")
+        elif not info.registered:
+            problems.append(f"desired {wanted} in {stage}, but version {wanted} was deregistered")
+        elif current is None:
+            problems.append(f"desired {wanted} in {stage}, registry has nothing there")
+        elif current != wanted:
+            problems.append(f"desired {wanted} in {stage}, registry has {current} there")
+        else:
+            last = _last_assignment(history, stage)
+            if last is not None and last.evidence is None:
+                problems.append(
+                    f"{wanted} in {stage} was put there by {last.tag}, a tag without "
+                    "modelward's evidence (made by hand or by another tool)"
+                )
+    for stage, held in sorted(actual.items()):
+        if stage not in stages:
+            problems.append(f"registry has {held} in {stage}, which the manifest does not ask for")
+    if problems:
+        return ModelStatus(name, version, dict(stages), actual, False, "; ".join(problems))
+    if not stages:
+        return ModelStatus(name, version, {}, actual, True, "no stage desired and none assigned")
+    held_text = ", ".join(f"{v} in {s}" for s, v in stages.items())
+    return ModelStatus(name, version, dict(stages), actual, True, held_text)
 
-    def result(synced: bool, reason: str) -> ModelStatus:
-        return ModelStatus(name, version, stage, actual, synced, reason)
 
-    if stage == "none":
-        if not actual:
-            return result(True, "no stage desired and none assigned")
-        return result(False, f"desired no stage, registry has {_holdings(actual)}")
-    if stage == "archived":
-        holding = sorted(s for s, v in actual.items() if v == version)
-        if not holding:
-            return result(True, f"{version} archived, no stage holds it")
-        return result(False, f"desired {version} archived, registry has it in {', '.join(holding)}")
-    if not history.events:
-        return result(False, "no registry tags yet")
-    info = history.versions.get(version)
-    if info is None:
-        return result(False, f"version {version} is not registered")
-    if not info.registered:
-        return result(False, f"version {version} was deregistered")
-    current = actual.get(stage)
-    if current == version:
-        return result(True, f"{version} in {stage}")
-    if current is None:
-        return result(False, f"desired {version} in {stage}, registry has nothing there")
-    return result(False, f"desired {version} in {stage}, registry has {current} there")
+def _last_assignment(history: registry.ModelHistory, stage: str) -> registry.Event | None:
+    found = [e for e in history.events if e.kind == "assign" and e.stage == stage]
+    return found[-1] if found else None
 
 
 def _without_manifest(name: str, history: registry.ModelHistory) -> ModelStatus:
     actual = history.stage_versions()
     if not actual:
-        return ModelStatus(name, None, None, actual, True, "no manifest and nothing assigned")
+        return ModelStatus(name, None, {}, actual, True, "no manifest and nothing assigned")
     return ModelStatus(
-        name, None, None, actual, False, f"no manifest in models/, registry has {_holdings(actual)}"
+        name, None, {}, actual, False, f"no manifest in models/, registry has {_holdings(actual)}"
     )
 
 

@@ -19,7 +19,6 @@ from . import estimators
 from .errors import InvalidInput, ModelwardError, Problem
 from .expectations import parse_suite
 from .manifest import (
-    BUILTIN_STAGES,
     METRICS_BY_TASK,
     Config,
     Dataset,
@@ -560,10 +559,9 @@ def _check_model(
     out: list[Problem] = []
     config = ws.config
     config_ok = ws.config_doc is not None or not (ws.root / CONFIG_FILE).exists()
-    if config_ok and m.stage not in (*BUILTIN_STAGES, *config.stage_names):
-        out.append(
-            doc.problem(("stage",), _unknown_stage(m.stage, (*BUILTIN_STAGES, *config.stage_names)))
-        )
+    for stage in m.stages:
+        if config_ok and stage not in config.stage_names:
+            out.append(doc.problem(("stages", stage), _unknown_stage(stage, config.stage_names)))
     if config_ok:
         spec_problems = list(
             estimators.check(m.model.estimator, m.model.params, config.estimators.allow, ("model",))
@@ -701,7 +699,7 @@ def inventory(ws: Workspace) -> dict[str, object]:
             {
                 "name": n,
                 "version": m.record.version,
-                "stage": m.record.stage,
+                "stages": dict(m.record.stages),
                 "task": m.record.task,
                 "estimator": m.record.model.estimator,
                 "dataset": m.record.data.dataset,

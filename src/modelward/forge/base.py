@@ -33,11 +33,12 @@ class PullRequest:
     title: str | None = None
     verified: bool = False
     """Author and approvers are facts from the forge (GitHub's API, or the trailers of a
-    real two-parent merge commit on the default branch); False at promote is a bypass."""
+    real two-parent merge commit on the default branch). False at promote: the approvals
+    are not trusted and the merge is recorded as a bypass."""
     changes_requested: tuple[str, ...] = ()
     """Logins whose latest review requests changes."""
     teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """'@org/team' (lowercased) -> the member logins the forge read."""
+    """'@org/team' (lowercased) -> member logins the forge read."""
     unreadable_teams: tuple[str, ...] = ()
     """Teams whose membership the token could not read."""
 

@@ -26,6 +26,13 @@ PR_RE = re.compile(r"(?:Merge pull request #|\(#|^Pull-request:\s*#?)(\d+)", re.
 AUTHOR_RE = re.compile(r"^Pull-request-author:\s*@?([A-Za-z0-9][A-Za-z0-9-]*)\s*$", re.M | re.I)
 
 
+def _merge_trailers(body: str) -> str:
+    """The trailer block of a commit message: its last paragraph (as `git interpret-trailers`
+    reads it), so a line quoted earlier in the message is never taken for a trailer."""
+    paragraphs = [p for p in body.strip().split("\n\n") if p.strip()]
+    return paragraphs[-1] if len(paragraphs) > 1 else ""
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -69,6 +76,8 @@ class LocalForge:
     def pull_request(
         self, head_sha: str, base_ref: str, *, teams: Sequence[str] = ()
     ) -> PullRequest:
+        """The pull request as the command line describes it (`--author`, `--approved-by`):
+        the person running `modelward pr` locally vouches for it, so it is not verified."""
         return PullRequest(
             number=self.pr_number,
             author=self.author,
@@ -108,34 +117,41 @@ class LocalForge:
     def merged_pull_request(
         self, merge_commit: str, *, teams: Sequence[str] = ()
     ) -> PullRequest | None:
-        """Read the merge commit: its second parent is the head, trailers name approvers."""
-        raw = git.run(self.repo, "log", "-1", "--format=%P%x00%an%x00%B", merge_commit)
-        parents, commit_author, body = raw.split("\0", 2)
+        """The pull request a commit on the default branch merged.
+
+        Only a real merge (two parents) whose message carries `Pull-request-author:` is a
+        pull request with trustworthy approvals: its trailers were written by whoever made
+        the merge on the default branch, not by the pull request. A fast-forward or squash
+        merge (one parent) brings only commits the author wrote, so any `Approved-by:` in
+        them is text the pull request supplied: it is returned unverified, with no
+        approvers, and the promotion records a bypass."""
+        raw = git.run(self.repo, "log", "-1", "--format=%P%x00%B", merge_commit)
+        parents, body = raw.split("\0", 1)
         parent_list = parents.split()
-        head = (
-            parent_list[1]
-            if len(parent_list) > 1
-            else parent_list[0]
-            if parent_list
-            else merge_commit
-        )
         number = PR_RE.search(body)
-        author_match = AUTHOR_RE.search(body)
-        if len(parent_list) > 1 and not author_match:
-            author = git.run(self.repo, "log", "-1", "--format=%an", parent_list[1]).strip()
-        else:
-            author = author_match.group(1) if author_match else commit_author
-        approvers = tuple(dict.fromkeys(m.group(1) for m in TRAILER_RE.finditer(body)))
-        if not approvers and not number and len(parent_list) < 2:
-            return None
+        title = body.splitlines()[0] if body else None
+        if len(parent_list) != 2:
+            return PullRequest(
+                number=int(number.group(1)) if number else None,
+                author=None,
+                head_sha=merge_commit,
+                base_ref=parent_list[0] if parent_list else merge_commit,
+                merge_commit=merge_commit,
+                title=title,
+                verified=False,
+            )
+        trailers = _merge_trailers(body)
+        author_match = AUTHOR_RE.search(trailers)
+        approvers = tuple(dict.fromkeys(m.group(1) for m in TRAILER_RE.finditer(trailers)))
         return PullRequest(
             number=int(number.group(1)) if number else None,
-            author=author,
-            head_sha=head,
-            base_ref=parent_list[0] if parent_list else merge_commit,
-            approvers=approvers,
+            author=author_match.group(1) if author_match else None,
+            head_sha=parent_list[1],
+            base_ref=parent_list[0],
+            approvers=approvers if author_match else (),
             merge_commit=merge_commit,
-            title=body.splitlines()[0] if body else None,
+            title=title,
+            verified=author_match is not None,
         )
 
     def has_release(self, tag: str) -> bool:
