@@ -190,3 +190,29 @@ def test_the_github_forge_is_refused_until_it_exists(tmp_path: Path) -> None:
     assert result.stderr == (
         "modelward: the GitHub forge is not available for retrain yet; use --forge local\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("stages: {}   # none yet\n", "stages: {staging: 1.2.0}\n"),
+        (
+            "stages: {staging: 1.1.0, production: 1.0.0}\n",
+            "stages: {staging: 1.2.0, production: 1.0.0}\n",
+        ),
+        (
+            "stages:\n  staging: 1.1.0   # kept\n  production: 1.0.0\n",
+            "stages:\n  staging: 1.2.0   # kept\n  production: 1.0.0\n",
+        ),
+        ("stages:\n  production: 1.0.0\n", "stages:\n  staging: 1.2.0\n  production: 1.0.0\n"),
+        ("", "stages: {staging: 1.2.0}\n"),
+    ],
+)
+def test_the_retrained_version_asks_for_the_entry_stage_and_keeps_the_others(
+    before: str, after: str
+) -> None:
+    text = f"name: churn\nversion: 1.1.0\n{before}owners: [alice]\n"
+
+    assert retrain._set_stage(text, "staging", "1.2.0") == (
+        f"name: churn\nversion: 1.1.0\n{after}owners: [alice]\n"
+    )

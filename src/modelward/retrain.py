@@ -224,6 +224,11 @@ def _commit(
     old_version = str(model_doc.data.get("version", record.version))
     version = minor_bump(old_version)
     new_model = _set_line(model_raw.decode(), model_doc.line(("version",)), "version", version)
+    entry = _entry_stage(ws)
+    if entry is not None:
+        # the retrained version asks for the entry stage, so the pull request is judged by
+        # that stage's policies (approvals, no-regression) like any other promotion
+        new_model = _set_stage(new_model, entry, version)
 
     new = result.data
     files: dict[str, bytes] = {model_path: new_model.encode()}
@@ -260,6 +265,41 @@ def _commit(
     commit = _write_commit(repo, base_sha, files, message)
     git.run(repo, "update-ref", f"refs/heads/{branch_name(name)}", commit)
     return version, commit, body
+
+
+def _entry_stage(ws: Workspace) -> str | None:
+    """The first stage of modelward.yaml that promotes from no other (staging)."""
+    entries = [st.name for st in ws.config.stages if st.promotes_from is None]
+    return entries[0] if entries else None
+
+
+def _set_stage(text: str, stage: str, version: str) -> str:
+    """Set `stages.<stage>` to `version`, keeping the map's style and other entries."""
+    doc = load_bytes(text.encode(), "model.yaml")
+    stages = doc.data.get("stages")
+    if not isinstance(stages, dict):
+        stages = {}
+    line_no = doc.line(("stages",)) if "stages" in doc.data else None
+    lines = text.splitlines(keepends=True)
+    if line_no is not None:
+        head = lines[line_no - 1]
+        flow = re.match(r"^(stages:\s*)\{.*?\}(.*)$", head.rstrip("\n"))
+        if flow is not None:
+            entries = {**{str(k): str(v) for k, v in stages.items()}, stage: version}
+            inner = ", ".join(f"{k}: {v}" for k, v in entries.items())
+            lines[line_no - 1] = f"{flow.group(1)}{{{inner}}}\n"
+            return "".join(lines)
+        if stage in stages:
+            at = doc.line(("stages", stage)) - 1
+            lines[at] = re.sub(
+                rf"^(\s*{re.escape(stage)}:\s*)\S+", lambda m: m.group(1) + version, lines[at]
+            )
+            return "".join(lines)
+        lines.insert(line_no, f"  {stage}: {version}\n")
+        return "".join(lines)
+    version_line = doc.line(("version",))
+    lines.insert(version_line, f"stages: {{{stage}: {version}}}\n")
+    return "".join(lines)
 
 
 def _set_line(text: str, line: int, key: str, value: str) -> str:
