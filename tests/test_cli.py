@@ -102,6 +102,7 @@ def test_the_error_path_of_format_json_prints_one_json_error_object(tmp_path: Pa
     # a folder that is no git repository and whose model names nothing that exists
     (tmp_path / "models/m").mkdir(parents=True)
     (tmp_path / "models/m/model.yaml").write_text("kind: Model\nname: m\n")
+    (tmp_path / "modelward.yaml").write_text("apiVersion: modelward/v1\nkind: Config\n")
     for name, args in REPORTING.items():
         result = CliRunner().invoke(
             main, [name, *args, "--repo", str(tmp_path), "--format", "json"]
@@ -118,6 +119,7 @@ def test_format_json_lists_every_manifest_problem_with_the_error(tmp_path: Path)
 
     (tmp_path / "models/m").mkdir(parents=True)
     (tmp_path / "models/m/model.yaml").write_text("kind: Model\nname: m\n")
+    (tmp_path / "modelward.yaml").write_text("apiVersion: modelward/v1\nkind: Config\n")
     result = cli("validate", "--repo", tmp_path, "--format", "json")
     payload = json.loads(result.output)
     assert payload["valid"] is False

@@ -27,7 +27,7 @@ def test_a_nested_repository_is_found_before_the_outer_one(example_dir: Path) ->
 def test_every_command_works_from_a_sub_folder(example_repo: GitRepo) -> None:
     result = cli("validate", "--repo", example_repo.path / "data" / "churn")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("valid: 3 models, 3 datasets")
+    assert result.output.startswith("valid: 5 models, 4 datasets")
 
 
 def test_the_default_repo_is_the_current_folder_or_a_parent(

@@ -84,14 +84,13 @@ def test_example_policies_parse_into_one_kind_per_rule() -> None:
         "data_checks_pass",
         "min_metric",
         "no_regression",
-        "fairness_gap",
         "approvals",
         "allowed_estimators",
         "max_artifact_mb",
         "version_bump",
     ]
     assert prod.rules[2].value == {"roc_auc": 0.80}
-    approvals = prod.rules[5].value
+    approvals = prod.rules[4].value
     assert (approvals.min, approvals.from_, approvals.exclude_author) == (2, "owners", True)
     assert prod.applies_to.models == ["*"]
 
@@ -99,7 +98,7 @@ def test_example_policies_parse_into_one_kind_per_rule() -> None:
 def test_example_waivers_parse_with_dates() -> None:
     waivers = parse(load_path(ROOT / "policies/waivers.yaml", "w"), Waivers).waivers
     assert [(w.policy, w.rule, w.model) for w in waivers] == [
-        ("production", "fairness_gap", "churn"),
+        ("fairness", "fairness_gap", "churn"),
         ("production", "min_metric", "breast-cancer"),
     ]
     assert waivers[0].expires == dt.date(2027, 6, 30)

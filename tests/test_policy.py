@@ -133,11 +133,11 @@ def test_production_gate_passes_a_good_candidate_with_every_reason_and_line(ws: 
     verdicts = run(ws, candidate(ws), baseline=baseline)
     assert table(verdicts) == [
         ("modelward.yaml", "promotes_from", "pass", "version 1.0.0 was in staging before production", 5),
+        ("fairness", "fairness_gap", "pass", "recall gap across gender is 0.0112 (female 0.7010 n=480, male 0.6898 n=489), within 0.0500", 27),
         ("production", "required_card_fields", "pass", "card has intended_use, limitations, ethical_considerations", 8),
         ("production", "data_checks_pass", "pass", "every expectation of dataset churn passed", 16),
         ("production", "min_metric", "pass", "roc_auc 0.9012 >= 0.8000", 25),
         ("production", "no_regression", "pass", "roc_auc rose 0.0022 (0.8990 -> 0.9012)", 25),
-        ("production", "fairness_gap", "pass", "recall gap across gender is 0.0112 (female 0.7010 n=480, male 0.6898 n=489), within 0.0500", 27),
         ("production", "approvals", "pass", "2 approvals (2 required) from owners (alice, carol)", 6),
         ("production", "allowed_estimators", "pass", "sklearn.ensemble.HistGradientBoostingClassifier matches sklearn.ensemble.*", 21),
         ("production", "max_artifact_mb", "pass", "artifact is 1.23 MB, within 50 MB", 20),
@@ -331,14 +331,13 @@ def test_fairness_gap_skips_slices_whose_metric_is_null(ws: Workspace) -> None:
 
 
 def test_fairness_gap_needs_the_slice_column(ws: Workspace) -> None:
-    model = ws.models["breast-cancer"]
+    model = edited_model("churn", "slices: [region, gender]", "slices: [region]")
     v = one(run(ws, candidate(ws, model=model, slice_metrics={})), "fairness_gap")
     assert (v.status, v.reason) == (
         "fail",
         "gender is not among evaluation.slices, so no recall per slice",
     )
-    # no evaluation.slices key: the verdict points at `evaluation:`
-    assert (v.path, v.line) == ("models/breast-cancer/model.yaml", 21)
+    assert (v.path, v.line) == ("models/churn/model.yaml", 27)
 
 
 def test_fairness_gap_that_cannot_be_evaluated_fails(ws: Workspace) -> None:
@@ -442,7 +441,7 @@ def test_live_waiver_covers_a_failure_without_hiding_it(ws: Workspace) -> None:
     assert (v.status, v.effective, v.blocking) == ("fail", "waived", False)
     assert v.reason.endswith("more than 0.0500")
     assert v.waiver == WaiverUse(
-        policy="production",
+        policy="fairness",
         rule="fairness_gap",
         model="churn",
         reason="The nonbinary slice has under 40 test rows; its recall swings by more than the "
