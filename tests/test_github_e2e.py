@@ -163,7 +163,11 @@ def gh(tmp_path: Path, github: GitHubServer) -> Iterator[Actions]:
     actions = Actions(repo, github, tmp_path, base_sha=base)
     actions.push_commit(
         "Tune breast-cancer",
-        [(BC, r"C: 1\.0", "C: 0.5"), (BC, r"^version: 0\.3\.0", "version: 0.4.0")],
+        [
+            (BC, r"C: 1\.0", "C: 0.5"),
+            (BC, r"^version: 0\.3\.0", "version: 0.4.0"),
+            (BC, r"^stages: \{staging: 0\.3\.0\}", "stages: {staging: 0.4.0}"),
+        ],
     )
     github.add_pull(Pull(NUMBER, "erin", repo.head(), "main", base_sha=base))
     github.teams[("acme", "health-ds")] = ["Hana", "Ivan", "erin"]

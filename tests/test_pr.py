@@ -154,6 +154,7 @@ def test_a_pull_request_touching_one_model_parses_only_its_files(
         "data/breast-cancer/expectations.yaml",
     }
     assert {p for p in parsed if "policies/" in p} == {
+        "policies/fairness.yaml",
         "policies/production.yaml",
         "policies/staging.yaml",
         "policies/waivers.yaml",
@@ -410,7 +411,11 @@ def test_local_teams_in_the_base_modelward_yaml_let_a_team_member_approve(
     example_repo.commit("Local forge: health-ds members")
     branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
     bump = example_repo.path / "models/breast-cancer/model.yaml"
-    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    bump.write_text(
+        bump.read_text()
+        .replace("version: 0.3.0", "version: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
+    )
     head = example_repo.commit("Bump breast-cancer")
     code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "frank")
     assert code == 0, out
@@ -422,7 +427,11 @@ def test_a_team_member_the_forge_cannot_see_is_not_called_a_non_owner(
 ) -> None:
     branch(example_repo, "tune", TUNE_BREAST_CANCER, "Tune breast-cancer")
     bump = example_repo.path / "models/breast-cancer/model.yaml"
-    bump.write_text(bump.read_text().replace("version: 0.3.0", "version: 0.3.1"))
+    bump.write_text(
+        bump.read_text()
+        .replace("version: 0.3.0", "version: 0.3.1")
+        .replace("{staging: 0.3.0}", "{staging: 0.3.1}")
+    )
     # the pull request cannot make itself a team member: teams come from the base
     config = example_repo.path / "modelward.yaml"
     config.write_text(config.read_text() + "local:\n  teams: {acme/health-ds: [frank]}\n")
