@@ -567,7 +567,7 @@ def test_a_dataset_used_by_two_models_is_checked_once_per_run(
     second.write_text(churn.replace("name: churn", "name: churn-weekly"))
     ws = load(example_dir)
     used = [m.record.data.dataset for m in ws.models.values()]
-    assert sorted(used) == ["breast-cancer", "churn", "churn", "diabetes", "wine"]
+    assert sorted(used) == ["breast-cancer", "breast-cancer", "churn", "churn", "diabetes", "wine"]
     ran: list[str] = []
     real = datachecks.run_suite
 

@@ -204,7 +204,7 @@ def scratch(tmp_path: Path) -> GitRepo:
 def test_three_models_on_three_kinds_of_data_validate_check_and_train(scratch: GitRepo) -> None:
     validated = cli("validate", "--repo", scratch.path)
     assert validated.exit_code == 0, validated.output
-    assert validated.output.startswith("valid: 3 models, 3 datasets, 2 policies, 0 waivers")
+    assert validated.stdout.startswith("valid: 3 models, 3 datasets, 2 policies, 0 waivers")
 
     checked = cli("check-data", "--repo", scratch.path)
     assert checked.exit_code == 0, checked.output

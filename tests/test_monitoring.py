@@ -98,7 +98,10 @@ def test_bad_inputs_exit_2_with_a_message(repo: GitRepo, tmp_path: Path) -> None
     assert missing.stderr == f"modelward: {tmp_path / 'nope.csv'}: file not found\n"
     unknown = cli("drift", "chrun", "--repo", repo.path, "--data", tmp_path / "x.csv")
     assert unknown.exit_code == 2
-    assert "unknown model 'chrun'; known: breast-cancer, churn, diabetes" in unknown.stderr
+    assert (
+        "unknown model 'chrun'; known: breast-cancer, breast-cancer-stack, churn, diabetes, wine"
+        in unknown.stderr
+    )
     small = tmp_path / "small.csv"
     small.write_text((repo.path / "data/churn/churn.csv").read_text().splitlines()[0] + "\n")
     few = drift(repo, "--data", small)
