@@ -230,7 +230,7 @@ def test_stale_then_team_approvals_turn_pending_into_success_without_training(
     head = gh.repo.head()
     second = gh.pr()
     assert second.outputs["verdict"] == "pending"  # Hana's approval is on an older head
-    assert "0 of 2 approvals" in gh.report_comments()[0]["body"]
+    assert "0 approvals (2 required)" in gh.report_comments()[0]["body"]
     forbid_the_engine(gh)
     hana = gh.review("hana")
     assert hana.code == 1 and hana.outputs.get("verdict") == "pending", hana.stderr
@@ -238,7 +238,7 @@ def test_stale_then_team_approvals_turn_pending_into_success_without_training(
     assert (ivan.code, ivan.outputs["verdict"]) == (0, "pass"), ivan.stderr
     assert gh.governance_statuses(head) == ["pending", "pending", "success"]
     body = gh.report_comments()[0]["body"]
-    assert "nothing retrained" in body and "2 of 2 approvals" in body
+    assert "nothing retrained" in body and "2 approvals (2 required)" in body
     assert len(gh.report_comments()) == 1
     assert ivan.calls <= 6, f"a review run made {ivan.calls} API calls: {gh.server.calls}"
     print(f"API calls: pr run {second.calls}, review run {ivan.calls}")
