@@ -363,7 +363,7 @@ def _prepare(
     governance: Sequence[Verdict] = (),
     codeowners: CodeOwners | None = None,
 ) -> _Prepared:
-    from .datachecks import check_datasets
+    from .datachecks import check_with_base
     from .training import train
 
     name = affected.name
@@ -414,7 +414,8 @@ def _prepare(
     if any(c.after == model.version for c in changes):
         result = train(ws, name)
         report_checked = _check_against_report(name, result.metrics, report)
-        checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
+        # the base's suite judges as well, as in `pr`
+        checks = check_with_base(repo, ws, [model.data.dataset], before_sha)[model.data.dataset]
         candidate = Candidate.from_run(
             loaded,
             result,
