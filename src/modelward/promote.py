@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import git, registry
-from .baseline import base_model, inputs_changed, registered
+from .baseline import base_model, for_candidate, inputs_changed, registered
 from .changes import AffectedModel, plan, resolve
 from .errors import CheckFailed, TagConflict, UsageError
 from .forge.base import Forge, PullRequest
@@ -473,12 +473,15 @@ def _prepare(
             if c.after == model.version:
                 assert candidate is not None
                 judged, fields = candidate, trained
+                # the baseline `pr` used: the registered version, else the base branch's
+                # model, so a regression `pr` blocked is a bypass here, not a pass
+                baselines = for_candidate(repo, history, model, rules, before_sha, c.stage)
             else:
                 assert history is not None
                 older = registered_candidate(repo, loaded, history, c.after, stages)
                 assert older is not None  # checked above
                 judged, fields = older, _recorded_fields(history, c.after)
-            baselines = registered(history, model, rules, c.stage)
+                baselines = registered(history, model, rules, c.stage)
             verdicts = evaluate(
                 judged,
                 config=rules.config,
