@@ -159,3 +159,38 @@ def test_a_json_schema_may_not_reference_other_documents() -> None:
         {"column": "a", "json_schema": {"$ref": "https://example.com/s.json"}},
     )
     assert [k for k, _ in found] == ["json_schema"]
+
+
+def _suite(text: str) -> Any:
+    from modelward.expectations import parse_suite
+    from modelward.yamlio import load_bytes
+
+    return parse_suite(load_bytes(text.encode(), "expectations.yaml"), "d", None)
+
+
+def test_loosened_lists_removed_and_loosened_expectations_but_not_tightened_ones() -> None:
+    from modelward.expectations import loosened
+
+    base = _suite(
+        "expectations:\n"
+        "  - expect_column_values_to_not_be_null: {column: tenure_months}\n"
+        "  - expect_column_values_to_be_between: {column: age, min_value: 18, max_value: 100}\n"
+        "  - expect_column_values_to_be_in_set: {column: region, value_set: [north, south]}\n"
+        "  - expect_column_values_to_not_be_null: {column: payment, mostly: 0.95}\n"
+        "  - expect_table_row_count_to_be_between: {min_value: 1000}\n"
+    )
+    head = _suite(
+        "expectations:\n"
+        "  - expect_column_values_to_be_between: {column: age, min_value: 21, max_value: 150}\n"
+        "  - expect_column_values_to_be_in_set: {column: region, value_set: [north, south, x]}\n"
+        "  - expect_column_values_to_not_be_null: {column: payment}\n"  # mostly 1: tighter
+        "  - expect_table_row_count_to_be_between: {min_value: 2000}\n"  # tighter
+    )
+
+    assert loosened(base, head) == [
+        "expect_column_values_to_not_be_null (column: tenure_months) removed",
+        "expect_column_values_to_be_between (column: age): max_value 100 → 150",
+        "expect_column_values_to_be_in_set (column: region): "
+        "value_set ['north', 'south'] → ['north', 'south', 'x']",
+    ]
+    assert loosened(head, head) == []

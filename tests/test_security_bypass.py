@@ -8,6 +8,7 @@ loosened rules are findings, and `status` says the manifest builds another artif
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,56 @@ def test_a_bypass_tag_without_its_payload_is_still_a_finding(tmp_path: Path) -> 
             }
         ]
     )
+
+
+NO_REGRESSION = """\
+apiVersion: modelward/v1
+kind: Policy
+name: staging-quality
+description: A staging model may not be worse than the one before it.
+applies_to: {stages: [staging], models: [breast-cancer], tasks: [classification]}
+enforcement: block
+rules:
+  - no_regression: {metric: roc_auc, max_drop: 0.005, against: staging}
+"""
+
+
+def test_a_regression_pr_blocked_is_a_bypass_at_promote(repo: GitRepo, tmp_path: Path) -> None:
+    """Nothing is registered in staging, so `pr` compares with the base branch's model;
+    `promote` must compare with the same baseline, or the blocked regression passes."""
+    repo.commit("A staging no_regression rule", {"policies/staging-quality.yaml": NO_REGRESSION})
+    repo.git("push", "-q", "origin", "main")
+    worse = (
+        (repo.path / BC)
+        .read_text()
+        .replace("version: 0.3.0", "version: 0.4.0")
+        .replace("{staging: 0.3.0}", "{staging: 0.4.0}")
+        .replace(
+            "  target: malignant\n", "  target: malignant\n  features: {include: [mean_texture]}\n"
+        )
+    )
+    report = open_pr(repo, "bc-040", 7, files={BC: worse}, approvers=("dana",))
+    assert report.exit_code == 1, report.output
+    verdict = next(
+        v
+        for v in json.loads(report.stdout)["models"][0]["verdicts"]
+        if v["rule"] == "no_regression"
+    )
+    assert verdict["status"] == "fail"
+    assert verdict["reason"].startswith("roc_auc dropped ")
+
+    result = promote(repo, merge(repo, "bc-040", 7, approvers=("dana",)))  # over the block
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "BYPASS: staging-quality/no_regression: roc_auc dropped 0.1784 (0.9962 -> 0.8178)"
+    ) in result.stdout
+    code, data = audit_json(fresh_clone(repo, tmp_path / "auditor"))
+    assert code == 1
+    findings = data["verification"]["findings"]  # type: ignore[index]
+    assert {
+        "model": "breast-cancer",
+        "tag": "breast-cancer#staging#1",
+        "check": "bypass",
+        "message": "recorded as a bypass: merged over staging-quality/no_regression",
+    } in findings

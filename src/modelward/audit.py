@@ -135,6 +135,19 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
                 f"{v.policy}/{v.rule} would not have passed under the policies of "
                 f"{judged_by[:12]}: {v.reason}"
             )
+    unrecorded = [
+        f"{v.policy}/{v.rule}"
+        for v in ev.verdicts
+        if v.rule == "no_regression"
+        and v.outcome != "pass"
+        and any(r.value.against not in context.baselines for r in context._rules_of(v))
+    ]
+    if ev.bypass and not out and unrecorded:
+        # pr and promote compared with the base branch's model, which no tag records
+        out.append(
+            f"{CANNOT_RECHECK}{', '.join(unrecorded)}: the baseline was the base branch's "
+            "model, whose metrics no tag records"
+        )
     if ev.bypass and not out:
         out.append(
             "the tag records a bypass, but its evidence passes the policies of "

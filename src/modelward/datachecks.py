@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import os
+import posixpath
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -30,8 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .dataio import CACHE_DIR, locate, read_frame
-from .errors import DataError, InvalidInput, Problem
-from .expectations import COLUMN_KEYS, GX_DOCS, Entry, Suite, parse_suite
+from .errors import DataError, InvalidInput, ModelwardError, Problem
+from .expectations import COLUMN_KEYS, GX_DOCS, Entry, Suite, loosened, parse_suite
 from .workspace import OutsideRepository, Workspace, read_columns, rel, state_dir
 from .yamlio import load_path
 
@@ -133,6 +134,9 @@ class DataCheckResult:
     @property
     def failed(self) -> tuple[ExpectationOutcome, ...]:
         return tuple(o for o in self.expectations if not o.success)
+
+    def failure_labels(self) -> tuple[str, ...]:
+        return tuple(_label(o) for o in self.failed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,9 +253,15 @@ def check_datasets(
 
 def check_dataset(ws: Workspace, name: str, *, use_cache: bool = True) -> DataCheckResult:
     """Validate one dataset against its expectations; a cache hit does not import GX."""
+    return check_suite(ws, name, load_suite(ws, name), use_cache=use_cache)
+
+
+def check_suite(
+    ws: Workspace, name: str, suite: Suite, *, use_cache: bool = True
+) -> DataCheckResult:
+    """Validate dataset `name`'s data against `suite` (its own, or the base branch's)."""
     state_dir(ws.root)
     data = locate(ws, name)
-    suite = load_suite(ws, name)
     cache_file = ws.root / CACHE_DIR / "datachecks" / f"{data.sha256}-{suite.sha256}.json"
     if use_cache:
         hit = _read_cache(cache_file)
@@ -277,6 +287,98 @@ def check_dataset(ws: Workspace, name: str, *, use_cache: bool = True) -> DataCh
     )
     _write_cache(cache_file, result)
     return result
+
+
+# ---------------------------------------------------------------- the base branch's suite
+
+
+@dataclass(frozen=True)
+class JudgedChecks:
+    """A dataset's checks for a change: its own suite and the base branch's.
+
+    A pull request controls its expectations file, so it could delete the expectation
+    its new data fails. The data must therefore also pass the suite committed on the
+    base branch (`base`, None when the base has no such dataset or the same suite).
+    """
+
+    head: DataCheckResult
+    base: DataCheckResult | None = None
+    loosened: tuple[str, ...] = ()
+    """The base's expectations that the change removes or loosens (for the report)."""
+
+    @property
+    def success(self) -> bool:
+        return self.head.success and (self.base is None or self.base.success)
+
+    def failure_labels(self) -> tuple[str, ...]:
+        """One label per failed expectation, the base suite's marked as such."""
+        labels = [_label(o) for o in self.head.failed]
+        if self.base is not None:
+            labels += [f"{_label(o)} (base branch's suite)" for o in self.base.failed]
+        return tuple(labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.head.to_dict(),
+            "success": self.success,
+            "base": self.base.to_dict() if self.base is not None else None,
+            "loosened": list(self.loosened),
+        }
+
+
+def _label(o: ExpectationOutcome) -> str:
+    return f"{o.type} {o.kwargs.get('column', '')}".strip()
+
+
+def check_with_base(
+    repo: Path, ws: Workspace, names: Iterable[str], base_ref: str
+) -> dict[str, JudgedChecks]:
+    """Each dataset checked once against its own suite and once against the base
+    branch's, when that differs (a repeat is a cache hit keyed by data and suite)."""
+    out: dict[str, JudgedChecks] = {}
+    for name in dict.fromkeys(names):
+        suite = load_suite(ws, name)
+        head = check_suite(ws, name, suite)
+        before = base_suite(repo, base_ref, name)
+        if before is None or before.sha256 == suite.sha256:
+            out[name] = JudgedChecks(head)
+            continue
+        base = check_suite(ws, name, before)
+        out[name] = JudgedChecks(head, base, tuple(loosened(before, suite)))
+    return out
+
+
+def base_suite(repo: Path, ref: str, dataset: str) -> Suite | None:
+    """`dataset`'s expectations as committed at `ref`, read from git objects (never the
+    work tree, which holds the change); None when the dataset has no suite there."""
+    from . import git
+    from .manifest import Dataset, parse
+    from .yamlio import load_bytes
+
+    folder = f"data/{dataset}"
+    raw = git.show(repo, ref, f"{folder}/dataset.yaml")
+    if raw is None:
+        return None
+    try:
+        record = parse(load_bytes(raw, f"{folder}/dataset.yaml"), Dataset)
+    except ModelwardError:
+        return None  # the base cannot be loaded: the change is judged by its own suite
+    path = posixpath.normpath(f"{folder}/{record.expectations}")
+    if path.startswith("../"):
+        return None
+    raw = git.show(repo, ref, path)
+    if raw is None:
+        return None
+    try:
+        # no column check: a column the change drops fails the base's expectation
+        return parse_suite(load_bytes(raw, path), dataset, None)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            [
+                replace(p, message=f"{p.message} (as committed on the base branch {ref[:12]})")
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def _gx_version() -> str:

@@ -733,3 +733,74 @@ def _unknown_key(key: Any, allowed: Sequence[str]) -> str:
 def _kind(value: Any) -> str:
     names = {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}
     return names.get(type(value), f"a {type(value).__name__}")
+
+
+# ---------------------------------------------------------------- base vs head
+
+
+_LOWER_IS_LOOSER = ("min_value",)
+_HIGHER_IS_LOOSER = ("max_value", "threshold")
+
+
+def loosened(base: Suite, head: Suite) -> list[str]:
+    """The base suite's expectations that `head` removes or loosens, one line each.
+
+    Expectations are matched by type and domain (column, column pair, ...). A changed
+    kwarg counts as loosening unless it is known to tighten (a higher `min_value`, a
+    lower `max_value`, a higher `mostly`, strict bounds, a smaller allowed set): the
+    list is for a reviewer, and the base suite is run on the data either way.
+    """
+    by_key = {canonical_json([e.type, domain_kwargs(e.kwargs)]): e for e in head.entries}
+    out: list[str] = []
+    for old in base.entries:
+        what = _described(old)
+        new = by_key.get(canonical_json([old.type, domain_kwargs(old.kwargs)]))
+        if new is None:
+            out.append(f"{what} removed")
+            continue
+        changes = [
+            f"{name} {_short(old.kwargs.get(name))} → {_short(new.kwargs.get(name))}"
+            for name in sorted(set(old.kwargs) | set(new.kwargs))
+            if name not in DOMAIN_KEYS
+            and _looser(old.type, name, old.kwargs.get(name), new.kwargs.get(name))
+        ]
+        if changes:
+            out.append(f"{what}: {', '.join(changes)}")
+    return out
+
+
+def _described(entry: Entry) -> str:
+    domain = domain_kwargs(entry.kwargs)
+    if not domain:
+        return entry.type
+    return f"{entry.type} ({', '.join(f'{k}: {v}' for k, v in domain.items())})"
+
+
+def _looser(etype: str, name: str, before: Any, after: Any) -> bool:
+    """Whether changing kwarg `name` from `before` to `after` may let more data pass."""
+    if before == after:
+        return False
+    try:
+        if name in _LOWER_IS_LOOSER:
+            return after is None or (before is not None and after < before)
+        if name in _HIGHER_IS_LOOSER:
+            return after is None or (before is not None and after > before)
+        if name == "mostly":
+            return (1 if after is None else after) < (1 if before is None else before)
+        if name in ("strict_min", "strict_max"):
+            return bool(before) and not after
+    except TypeError:
+        return True  # a date against a number: not comparable, so not known to tighten
+    if name == "value_set" and isinstance(before, list) and isinstance(after, list):
+        old, new = _keys(before), _keys(after)
+        if "not_be_in_set" in etype:
+            return not old <= new  # fewer forbidden values
+        if etype.endswith(("_to_be_in_set", "_distinct_values_to_be_in_set")):
+            return not new <= old  # more allowed values
+        if "contain_set" in etype:
+            return not old <= new  # fewer required values
+    return True
+
+
+def _keys(values: Sequence[Any]) -> set[str]:
+    return {canonical_json(v) for v in values}

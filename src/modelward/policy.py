@@ -294,11 +294,7 @@ class Candidate:
             artifact_sha256=result.artifact_sha256,
             artifact_bytes=result.artifact_bytes,
             data_checks_passed=checks.success,
-            data_check_failures=tuple(
-                f"{o.type} {o.kwargs.get('column', '')}".strip()
-                for o in checks.expectations
-                if not o.success
-            ),
+            data_check_failures=checks.failure_labels(),
             changed_artifact=changed_artifact,
             base_version=base_version,
             stage_history=frozenset(

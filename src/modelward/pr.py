@@ -366,12 +366,14 @@ def _judge_all(
 ) -> list[dict[str, Any]]:
     """Each affected dataset is checked once and the registry read once, for all models."""
     from . import registry
-    from .datachecks import check_datasets
+    from .datachecks import check_with_base
 
     if not live:
         return []
     datasets = sorted({ws.models[m.name].record.data.dataset for m in live})
-    checks = check_datasets(ws, datasets)
+    # the data must pass the base branch's suite too: a pull request that deletes the
+    # expectation its data fails is still judged by it
+    checks = check_with_base(repo, ws, datasets, the_plan.base)
     histories = registry.read(repo, models=[m.name for m in live]).models
     return [
         _judge(repo, ws, rules, the_plan, m, approvals, today, checks, histories.get(m.name))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import git, registry
-from .baseline import base_model, inputs_changed, registered
+from .baseline import base_model, for_candidate, inputs_changed, registered
 from .changes import AffectedModel, plan, resolve
 from .errors import CheckFailed, TagConflict, UsageError
 from .forge.base import Forge, PullRequest
@@ -363,7 +363,7 @@ def _prepare(
     governance: Sequence[Verdict] = (),
     codeowners: CodeOwners | None = None,
 ) -> _Prepared:
-    from .datachecks import check_datasets
+    from .datachecks import check_with_base
     from .training import train
 
     name = affected.name
@@ -414,7 +414,8 @@ def _prepare(
     if any(c.after == model.version for c in changes):
         result = train(ws, name)
         report_checked = _check_against_report(name, result.metrics, report)
-        checks = check_datasets(ws, [model.data.dataset])[model.data.dataset]
+        # the base's suite judges as well, as in `pr`
+        checks = check_with_base(repo, ws, [model.data.dataset], before_sha)[model.data.dataset]
         candidate = Candidate.from_run(
             loaded,
             result,
@@ -472,12 +473,15 @@ def _prepare(
             if c.after == model.version:
                 assert candidate is not None
                 judged, fields = candidate, trained
+                # the baseline `pr` used: the registered version, else the base branch's
+                # model, so a regression `pr` blocked is a bypass here, not a pass
+                baselines = for_candidate(repo, history, model, rules, before_sha, c.stage)
             else:
                 assert history is not None
                 older = registered_candidate(repo, loaded, history, c.after, stages)
                 assert older is not None  # checked above
                 judged, fields = older, _recorded_fields(history, c.after)
-            baselines = registered(history, model, rules, c.stage)
+                baselines = registered(history, model, rules, c.stage)
             verdicts = evaluate(
                 judged,
                 config=rules.config,

@@ -31,7 +31,10 @@ The pull-request report
                                           "kwargs": {...}, "success": bool,
                                           "unexpected_count": int | None,
                                           "unexpected_percent": float | None,
-                                          "sample": [...], "observed": Any}]} | None,
+                                          "sample": [...], "observed": Any}],
+                        # the base branch's suite, when it differs (same fields), and
+                        # the base's expectations the change removes or loosens
+                        "base": {...} | None, "loosened": [str]} | None,
         "verdicts": [VERDICT],
         "hashes": {"data_sha256": str | None, "suite_sha256": str | None,
                    "artifact_sha256": str | None, "manifest_digest": str | None},
@@ -559,6 +562,10 @@ def _compact(data: Mapping[str, Any], level: str) -> Any:
                     if not key(e, "success")
                 ]
             )
+            base = checks.get("base")
+            if base is not None:
+                failed = [e for e in key(base, "expectations") if not key(e, "success")]
+                checks["base"] = {**base, "expectations": [] if level == "minimal" else failed}
             m["data_checks"] = checks
         if level == "minimal":
             m["versions"] = {}
