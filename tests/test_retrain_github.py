@@ -13,6 +13,7 @@ import pytest
 from click.testing import Result
 from conftest import GitRepo, cli
 from ghserver import GitHubServer
+from ghserver.server import Pull
 from helpers_drift import copy_repo, generator, registered_repo, write_rows
 
 from modelward import retrain
@@ -220,3 +221,20 @@ def test_a_push_racing_the_bot_is_never_overwritten(
     with pytest.raises(ForgeError, match="git push failed"):
         forge.propose(proposal)
     assert on_origin(repo) == theirs
+
+
+def test_a_closed_pull_request_someone_else_opened_does_not_suppress_the_data(
+    repo: GitRepo, github: GitHubServer, snapshots: dict[str, Path]
+) -> None:
+    """An attacker who opens and closes a look-alike pull request (same branch, the
+    marker with this data's fingerprint) cannot make the bot skip the data."""
+    fingerprint = file_sha256(snapshots["q4"])
+    body = retrain.marker("churn", "1.1.0", fingerprint) + "\nnot this data"
+    github.add_pull(
+        Pull(1, "mallory", "0" * 40, "main", head_ref=BRANCH, state="closed", body=body)
+    )
+    result = run(repo, snapshots["q4"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("opened:"), result.output
+    assert list(github.pulls) == [1, 2]
+    assert github.pulls[2].author == github.bot_login and github.pulls[2].labels == LABELS

@@ -622,7 +622,9 @@ class GitHubForge:
         )
         if proc.returncode != 0:
             why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ForgeError(self._mask(f"git {args[0]} failed: {why[-1] if why else '?'}"))
+            hint = " (the token needs contents: write)" if args[0] == "push" else ""
+            last = why[-1] if why else "?"
+            raise ForgeError(self._mask(f"git {args[0]} failed{hint}: {last}"))
         return proc.stdout.decode("utf-8", "replace")
 
     def _sync_branches(self) -> None:
