@@ -181,17 +181,6 @@ def test_the_version_bump_and_pin_edit_keep_comments_and_layout() -> None:
     )
 
 
-def test_the_github_forge_is_refused_until_it_exists(tmp_path: Path) -> None:
-    (tmp_path / "modelward.yaml").write_text("apiVersion: modelward/v1\nkind: Config\n")
-    result = cli(
-        "retrain", "churn", "--repo", tmp_path, "--data", tmp_path / "x.csv", "--forge", "github"
-    )
-    assert result.exit_code == 2
-    assert result.stderr == (
-        "modelward: the GitHub forge is not available for retrain yet; use --forge local\n"
-    )
-
-
 @pytest.mark.parametrize(
     ("before", "after"),
     [

@@ -922,7 +922,7 @@ def _print_drift(results: Sequence[Any], fmt: str, *, many: bool) -> None:
     type=click.Choice(["auto", "local", "github"]),
     default="auto",
     show_default=True,
-    help="Where the pull request is opened; auto means local until the GitHub forge is set up.",
+    help="Where the pull request is opened; auto is github in GitHub Actions with a token.",
 )
 @FORMAT("text", "json")
 def retrain(
@@ -935,20 +935,22 @@ def retrain(
     """
     from . import monitoring
     from . import retrain as flow
+    from .changes import default_base
     from .errors import UsageError
-    from .forge.local import LocalForge
+    from .forge.setup import choose
     from .workspace import load
 
     _set_format(fmt)
-    if forge == "github":
-        raise UsageError("the GitHub forge is not available for retrain yet; use --forge local")
+    chosen = choose(
+        forge, repo, settings_ref=lambda ctx: default_base(repo), local={}, emit=click.echo
+    )
     if data is None:
         ws = load(repo)
         spec = monitoring.source_of(ws, model) if model in ws.models else None
         if spec is None:
             raise UsageError(f"give --data: model {model!r} has no monitoring.source")
         data = monitoring.read_source(ws, spec).location
-    outcome = flow.run(repo, model, data, forge=LocalForge(repo), against=against)
+    outcome = flow.run(repo, model, data, forge=chosen.forge, against=against)
     if fmt == "json":
         click.echo(json.dumps(outcome.to_dict(), indent=2, sort_keys=True))
         return

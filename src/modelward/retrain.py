@@ -117,7 +117,7 @@ def run(
     result = monitoring.check(ws, name, data, against=against, cwd=cwd)
     fingerprint = result.data.sha256
     branch = branch_name(name)
-    requests = forge.retrain_requests()
+    requests = forge.retrain_requests(name)
     mine = [r for r in requests if r.model == name]
     if any(r.state == "closed" and r.fingerprint == fingerprint for r in mine):
         return Outcome(

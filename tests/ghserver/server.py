@@ -12,10 +12,12 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -76,6 +78,8 @@ class Pull:
     merged: bool = False
     merge_commit_sha: str | None = None
     fork: bool = False
+    body: str | None = None
+    labels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -130,6 +134,8 @@ class GitHubServer:
         self.teams: dict[tuple[str, str], list[str]] = {}
         self.unreadable_teams: set[tuple[str, str]] = set()
         self.contents: dict[tuple[str, str], bytes] = {}
+        self.origin: Path | None = None
+        """The repository's bare git directory: pull requests are opened on its branches."""
         self.faults: list[Fault] = []
         self.calls: list[Call] = []
         self.violations: list[str] = []
@@ -225,6 +231,10 @@ class GitHubServer:
         p = self.prefix
         rules = [
             Rule(f"{r}/pulls/<int:number>", methods=["GET"], endpoint="get_pull"),
+            Rule(f"{r}/pulls/<int:number>", methods=["PATCH"], endpoint="update_pull"),
+            Rule(f"{r}/pulls", methods=["GET"], endpoint="list_pulls"),
+            Rule(f"{r}/pulls", methods=["POST"], endpoint="create_pull"),
+            Rule(f"{r}/issues/<int:number>/labels", methods=["POST"], endpoint="add_labels"),
             Rule(f"{r}/pulls/<int:number>/reviews", methods=["GET"], endpoint="list_reviews"),
             Rule(f"{r}/issues/<int:number>/comments", methods=["GET"], endpoint="list_comments"),
             Rule(f"{r}/issues/<int:number>/comments", methods=["POST"], endpoint="create_comment"),
@@ -357,15 +367,15 @@ class GitHubServer:
             user=user(p.author),
             merge_commit_sha=p.merge_commit_sha,
             merged_at=STAMP if p.merged else None,
-            closed_at=STAMP if p.merged else None,
+            closed_at=STAMP if p.merged or p.state == "closed" else None,
             assignee=None,
             assignees=[],
             requested_reviewers=[],
             requested_teams=[],
-            labels=[],
+            labels=[self._label_json(name) for name in p.labels],
             milestone=None,
             auto_merge=None,
-            body=None,
+            body=p.body,
         )
         d["head"] = {**d["head"], "sha": p.head_sha, "ref": p.head_ref, "label": p.head_ref}
         d["base"] = {**d["base"], "sha": p.base_sha, "ref": p.base_ref, "label": p.base_ref}
@@ -383,6 +393,92 @@ class GitHubServer:
         if not self._repo_ok(owner, repo) or number not in self.pulls:
             return self._error(404, "Not Found")
         return self._json(self._pull_json(self.pulls[number], "pull-request"))
+
+    def _label_json(self, name: str) -> dict[str, Any]:
+        d: dict[str, Any] = spec.example("label-items")[0]
+        lid = int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
+        d.update(
+            id=lid,
+            node_id=f"LA_{lid}",
+            url=f"{self.api}/repos/{self.owner}/{self.repo}/labels/{name}",
+            name=name,
+            description="",
+            default=False,
+        )
+        return d
+
+    def branch_sha(self, branch: str) -> str | None:
+        """The tip of `branch` in the bare origin (None when it does not exist)."""
+        if self.origin is None:
+            return None
+        proc = subprocess.run(
+            ["git", "--git-dir", str(self.origin), "rev-parse", "--verify", "--quiet",
+             f"refs/heads/{branch}^{{commit}}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return proc.stdout.strip() or None
+
+    def _head_ref(self, head: str) -> str:
+        owner, _, ref = head.rpartition(":")
+        if owner and owner.lower() != self.owner.lower():
+            raise ValueError(f"head {head}: only branches of {self.owner} are served")
+        return ref
+
+    def _h_list_pulls(self, request: Request, owner: str, repo: str) -> Response:
+        state = request.args.get("state", "open")
+        head = request.args.get("head")
+        base = request.args.get("base")
+        items = [
+            self._pull_json(p, "pull-request-simple-items")
+            for p in sorted(self.pulls.values(), key=lambda p: -p.number)
+            if (state == "all" or ("closed" if p.merged else p.state) == state)
+            and (head is None or (not p.fork and self._head_ref(head) == p.head_ref))
+            and (base is None or base == p.base_ref)
+        ]
+        return self._page(request, items)
+
+    def _h_create_pull(self, request: Request, owner: str, repo: str) -> Response:
+        data = json.loads(request.get_data())
+        ref = self._head_ref(data["head"])
+        sha = self.branch_sha(ref)
+        if sha is None:
+            return self._error(422, f"Validation Failed: head {ref} does not exist")
+        if any(
+            p.head_ref == ref and p.state == "open" and not p.merged for p in self.pulls.values()
+        ):
+            return self._error(
+                422, f"Validation Failed: A pull request already exists for {data['head']}."
+            )
+        number = max([*self.pulls, *self.comments, 0]) + 1
+        pull = Pull(
+            number, self.bot_login, sha, data["base"], head_ref=ref,
+            title=data.get("title") or ref, body=data.get("body"),
+        )  # fmt: skip
+        self.add_pull(pull)
+        return self._json(self._pull_json(pull, "pull-request"), 201)
+
+    def _h_update_pull(self, request: Request, owner: str, repo: str, number: int) -> Response:
+        pull = self.pulls.get(number)
+        if pull is None:
+            return self._error(404, "Not Found")
+        data = json.loads(request.get_data())
+        for key in ("title", "body", "state"):
+            if key in data:
+                setattr(pull, key, data[key])
+        if "base" in data:
+            pull.base_ref = data["base"]
+        pull.head_sha = self.branch_sha(pull.head_ref) or pull.head_sha
+        return self._json(self._pull_json(pull, "pull-request"))
+
+    def _h_add_labels(self, request: Request, owner: str, repo: str, number: int) -> Response:
+        pull = self.pulls.get(number)
+        if pull is None:
+            return self._error(404, "Not Found")
+        data = json.loads(request.get_data())
+        for name in data.get("labels") or []:
+            if name not in pull.labels:
+                pull.labels.append(name)
+        return self._json([self._label_json(name) for name in pull.labels])
 
     def _h_list_reviews(self, request: Request, owner: str, repo: str, number: int) -> Response:
         return self._page(request, self.reviews.get(number, []))

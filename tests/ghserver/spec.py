@@ -43,6 +43,10 @@ ROOT = Path(__file__).resolve().parents[2]
 USED_OPERATIONS = {
     "repos/get",
     "pulls/get",
+    "pulls/list",
+    "pulls/create",
+    "pulls/update",
+    "issues/add-labels",
     "pulls/list-reviews",
     "issues/list-comments",
     "issues/create-comment",

@@ -94,8 +94,10 @@ class Forge(Protocol):
         """A one-off comment (the promotion summary on the merged pull request)."""
         ...
 
-    def retrain_requests(self) -> list[RetrainRequest]:
-        """Every retraining pull request the bot opened, open, merged or closed."""
+    def retrain_requests(self, model: str | None = None) -> list[RetrainRequest]:
+        """The retraining pull requests the bot opened: every open one (the cap counts
+        them all), and the merged or closed ones of `model` (of every model when None;
+        a forge may return more)."""
         ...
 
     def propose(self, proposal: Proposal) -> Published:

@@ -25,7 +25,9 @@ What it promises the flows, and how:
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +36,16 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ForgeError
-from .base import STATUS_CONTEXT, TEAM_PERMISSION, Published, PullRequest, State
+from .base import (
+    STATUS_CONTEXT,
+    TEAM_PERMISSION,
+    Proposal,
+    Published,
+    PullRequest,
+    RetrainRequest,
+    RetrainState,
+    State,
+)
 from .reviews import standing
 
 DEFAULT_BOT = "github-actions[bot]"
@@ -42,6 +53,16 @@ CHECK_NAME = "modelward"
 ANNOTATION_BATCH = 50
 DESCRIPTION_MAX = 140
 PROMOTION_MARKER = "<!-- modelward:promotion {sha} -->"
+RETRAIN_PREFIX = "modelward/retrain/"
+RETRAIN_REFS = "refs/modelward/remote-retrain/"
+"""Where the remote's retraining branches are fetched (their tips are the push leases)."""
+TOKEN_ENV = "MODELWARD_GIT_TOKEN"
+# git asks this helper for the password; the token reaches git only through the
+# helper's environment, never argv (which `ps` shows) or a config file.
+CREDENTIAL_HELPER = (
+    '!f() { test "$1" = get || return 0; echo username=x-access-token; '
+    f'echo "password=${{{TOKEN_ENV}}}"; }}; f'
+)
 CONCLUSION: dict[State, str] = {
     "success": "success",
     "failure": "failure",
@@ -74,6 +95,9 @@ class Settings:
     pr_author: str | None = None
     emit: Callable[[str], None] = field(default=lambda line: None)
     """Where workflow commands (annotations without `checks: write`) are written."""
+    checkout: Path | None = None
+    """The bot's git checkout: retraining branches are fetched into it and pushed from it."""
+    remote: str = "origin"
 
 
 class _Denied(Exception):
@@ -112,6 +136,7 @@ class GitHubForge:
         self.notes: list[str] = []
         self._numbers: dict[str, int] = {}
         self._comments: dict[int, list[dict[str, Any]]] = {}
+        self._leases: dict[str, str] | None = None
         if settings.pr_number is not None:
             self._numbers["*"] = settings.pr_number
 
@@ -170,10 +195,10 @@ class GitHubForge:
         code = f" ({status})" if status else ""
         return self._mask(f"GitHub {verb} {where} failed{code}: {why}; gave up")
 
-    def _pages(self, url: str) -> Iterator[Any]:
+    def _pages(self, url: str, query: Mapping[str, str] | None = None) -> Iterator[Any]:
         """Every item of a paginated listing, following Link headers."""
         next_url: str | None = url
-        params: dict[str, Any] | None = {"per_page": 100}
+        params: dict[str, Any] | None = {"per_page": 100, **(query or {})}
         while next_url:
             headers, data = self._request("GET", next_url, params=params)
             yield from data or []
@@ -570,6 +595,167 @@ class GitHubForge:
         if done is None:
             return Published("comment", "not posted (no permission)")
         return Published("comment", done[1] or f"#{number}", {"action": done[0]})
+
+    # ------------------------------------------------------------ retraining proposals
+    # The pull request is the record: its head branch is `modelward/retrain/<model>`, its
+    # author the bot, its body starts with the hidden marker (model, reference,
+    # fingerprint). The branch is pushed from the bot's checkout with git.
+
+    def _git(self, *args: str) -> str:
+        """git in the bot's checkout; the token only in the credential helper's env."""
+        if self.settings.checkout is None:
+            raise ForgeError("the GitHub forge needs the repository checkout to push a branch")
+        env = {**os.environ, TOKEN_ENV: self.settings.token, "GIT_TERMINAL_PROMPT": "0"}
+        proc = subprocess.run(
+            [
+                "git",
+                "-c",
+                "credential.helper=",
+                "-c",
+                f"credential.helper={CREDENTIAL_HELPER}",
+                *args,
+            ],
+            cwd=self.settings.checkout,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            hint = " (the token needs contents: write)" if args[0] == "push" else ""
+            last = why[-1] if why else "?"
+            raise ForgeError(self._mask(f"git {args[0]} failed{hint}: {last}"))
+        return proc.stdout.decode("utf-8", "replace")
+
+    def _sync_branches(self) -> None:
+        """Mirror the remote's retraining branches into the checkout (a fresh Actions
+        checkout has none), so the flow sees a person's commits; their tips are the
+        leases of the next push."""
+        remote = self.settings.remote
+        self._git(
+            "fetch", "--quiet", "--no-tags", "--prune", remote,
+            f"+refs/heads/{RETRAIN_PREFIX}*:{RETRAIN_REFS}*",
+        )  # fmt: skip
+        self._leases = leases = {}
+        listed = self._git("for-each-ref", "--format=%(refname) %(objectname)", RETRAIN_REFS)
+        for line in listed.splitlines():
+            ref, _, sha = line.partition(" ")
+            branch = RETRAIN_PREFIX + ref[len(RETRAIN_REFS) :]
+            leases[branch] = sha
+            self._git("update-ref", f"refs/heads/{branch}", sha)
+
+    def _retrain_pulls(self, query: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        yield from self._pages(f"{self.repo_path}/pulls", query)
+
+    def _as_request(self, pull: Mapping[str, Any]) -> RetrainRequest | None:
+        """A pull request the bot opened on a retraining branch with its marker, or None."""
+        from ..retrain import parse_marker
+
+        author = str((pull.get("user") or {}).get("login", "")).lower()
+        branch = str((pull.get("head") or {}).get("ref", ""))
+        found = parse_marker(str(pull.get("body") or ""))
+        if author != self.settings.bot_login.lower() or not branch.startswith(RETRAIN_PREFIX):
+            return None
+        if found is None or found.get("model") != branch[len(RETRAIN_PREFIX) :]:
+            return None
+        state: RetrainState = (
+            "merged"
+            if pull.get("merged_at")
+            else "closed"
+            if pull.get("state") == "closed"
+            else "open"
+        )
+        return RetrainRequest(
+            branch=branch,
+            state=state,
+            model=found["model"],
+            reference=found.get("reference", ""),
+            fingerprint=found.get("fingerprint", ""),
+            head_sha=str((pull.get("head") or {}).get("sha") or "") or None,
+            number=int(pull["number"]),
+            url=pull.get("html_url"),
+        )
+
+    def retrain_requests(self, model: str | None = None) -> list[RetrainRequest]:
+        """Every open retraining pull request, and those of `model` in any state (listed
+        by head branch); every closed one when `model` is None."""
+        self._sync_branches()
+        owner = self.settings.repository.split("/", 1)[0]
+        pulls = list(self._retrain_pulls({"state": "open"}))
+        if model is not None:
+            head = f"{owner}:{RETRAIN_PREFIX}{model}"
+            pulls += self._retrain_pulls({"state": "closed", "head": head})
+        else:
+            pulls += self._retrain_pulls({"state": "closed"})
+        found = (self._as_request(p) for p in pulls)
+        return [r for r in found if r is not None]
+
+    def propose(self, proposal: Proposal) -> Published:
+        """Push the branch (leased on the tip last fetched, so a person's push in between
+        is never overwritten), then open or update its pull request, then the labels."""
+        try:
+            return self._propose(proposal)
+        except _Denied as exc:
+            raise ForgeError(
+                f"GitHub refused the retraining pull request ({exc.message}); the token "
+                "needs contents: write and pull-requests: write"
+            ) from None
+
+    def _propose(self, proposal: Proposal) -> Published:
+        if self._leases is None:
+            self._sync_branches()
+        leases = self._leases or {}
+        branch = proposal.branch
+        lease = leases.get(branch, "")
+        self._git(
+            "push", "--quiet", "--no-verify", f"--force-with-lease=refs/heads/{branch}:{lease}",
+            self.settings.remote, f"{proposal.head_sha}:refs/heads/{branch}",
+        )  # fmt: skip
+        leases[branch] = proposal.head_sha
+        body = {"title": proposal.title, "body": _clip(proposal.body, 65_000)}
+        pull = self._open_pull(branch)
+        action = "updated"
+        if pull is not None:
+            if pull.get("title") != body["title"] or pull.get("body") != body["body"]:
+                _, pull = self._request(
+                    "PATCH", f"{self.repo_path}/pulls/{pull['number']}", body=body
+                )
+        else:
+            action = "opened"
+            base = proposal.base_ref.removeprefix(f"{self.settings.remote}/")
+            create = {**body, "head": branch, "base": base}
+            try:
+                _, pull = self._request("POST", f"{self.repo_path}/pulls", body=create)
+            except _Lost:  # GitHub may have opened it: look before trying again
+                pull = self._open_pull(branch) or self._create_pull_again(create)
+        have = {str(label.get("name")) for label in pull.get("labels") or []}
+        if not set(proposal.labels) <= have:
+            self._request(
+                "POST",
+                f"{self.repo_path}/issues/{pull['number']}/labels",
+                body={"labels": list(proposal.labels)},
+            )
+        return Published(
+            "pull-request",
+            str(pull.get("html_url") or f"#{pull['number']}"),
+            {"branch": branch, "action": action, "number": str(pull["number"])},
+        )
+
+    def _create_pull_again(self, create: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            _, pull = self._request("POST", f"{self.repo_path}/pulls", body=create)
+        except _Lost:
+            raise ForgeError(
+                f"GitHub did not confirm the pull request for {create['head']} twice; gave up"
+            ) from None
+        return dict(pull)
+
+    def _open_pull(self, branch: str) -> dict[str, Any] | None:
+        owner = self.settings.repository.split("/", 1)[0]
+        for pull in self._retrain_pulls({"state": "open", "head": f"{owner}:{branch}"}):
+            if self._as_request(pull) is not None:
+                return dict(pull)
+        return None
 
 
 def _retry(settings: Settings) -> Any:

@@ -199,7 +199,7 @@ class LocalForge:
         )
         return "open" if exists.strip() else "closed"
 
-    def retrain_requests(self) -> list[RetrainRequest]:
+    def retrain_requests(self, model: str | None = None) -> list[RetrainRequest]:
         """Reading also settles the record: a proposal whose branch was deleted unmerged
         joins the rejected ones, a merged one is done; either way the model has none open."""
         out: list[RetrainRequest] = []

@@ -112,6 +112,7 @@ def choose(
         pr_number=pull.number if pull else None,
         pr_author=pull.author if pull else None,
         emit=emit,
+        checkout=repo,
     )
     return Chosen(GitHubForge(settings), ctx, base, head)
 
