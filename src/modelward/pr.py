@@ -142,9 +142,15 @@ def _judge_change(
         approvers=pr.approvers,
         teams={**local, **teams, **pr.teams},
         codeowners=owners.rules,
+        unreadable_teams=pr.unreadable_teams,
     )
     governance = evaluate_governance(
-        the_plan.governance_files, rules.config, approvals.author, approvals.approvers
+        the_plan.governance_files,
+        rules.config,
+        approvals.author,
+        approvals.approvers,
+        teams=approvals.teams,
+        unreadable_teams=approvals.unreadable_teams,
     )
     # what may be imported and where artifacts live is the base's decision, too
     ws.config = rules.config
