@@ -435,3 +435,21 @@ def test_a_governance_team_the_token_cannot_read_stays_pending_naming_the_permis
     reason = governance_reason(gov)
     assert "membership of @acme/ml-governance is unknown" in reason
     assert reason.endswith(TEAM_PERMISSION)
+
+
+def test_changes_requested_hold_the_verdict_only_from_someone_who_would_count(
+    gov: Actions,
+) -> None:
+    head = gov.repo.head()
+    gov.server.add_review(NUMBER, "gina", "APPROVED", head)
+    gov.server.add_review(NUMBER, "zed", "CHANGES_REQUESTED", head)  # not a governance owner
+    bystander = gov.pr("opened")
+    assert (bystander.code, bystander.outputs["verdict"]) == (0, "pass"), bystander.stderr
+    gov.server.add_review(NUMBER, "hal", "CHANGES_REQUESTED", head)  # a team member
+    owner = gov.pr()
+    assert (owner.code, owner.outputs["verdict"]) == (1, "pending"), owner.stderr
+    assert governance_reason(gov) == (
+        "changes to policies/legacy.yaml need governance approval: 1 approval (1 required) "
+        "from governance (gina); changes requested by hal (latest review)"
+    )
+    assert gov.governance_statuses(head) == ["success", "pending"]

@@ -684,6 +684,40 @@ def test_governance_with_an_unreadable_team_stays_pending_and_names_the_permissi
     )
 
 
+def test_changes_requested_by_someone_who_would_count_keeps_approvals_pending(
+    ws: Workspace,
+) -> None:
+    team = {"@acme/risk-ds": frozenset({"frank", "gus"})}
+    v = approvals_verdict(
+        ws, Approvals("bob", ("alice", "frank"), team, changes_requested=("Gus",))
+    )
+    assert (v.status, v.reason) == (
+        "pending",
+        "2 approvals (2 required) from owners (alice, frank); "
+        "changes requested by Gus (latest review)",
+    )
+    (gov,) = evaluate_governance(
+        ["policies/staging.yaml"],
+        ws.config,
+        "erin",
+        ["gina"],
+        teams=GOVERNANCE_TEAM,
+        changes_requested=["carol"],
+    )
+    assert gov.status == "pending"
+    assert "changes requested by carol (latest review)" in gov.reason
+
+
+def test_changes_requested_by_a_non_owner_or_the_author_do_not_hold_approvals(
+    ws: Workspace,
+) -> None:
+    team = {"@acme/risk-ds": frozenset({"frank", "bob"})}
+    v = approvals_verdict(
+        ws, Approvals("bob", ("alice", "frank"), team, changes_requested=("zed", "bob"))
+    )
+    assert (v.status, v.reason) == ("pass", "2 approvals (2 required) from owners (alice, frank)")
+
+
 def test_governance_has_nothing_to_say_when_nothing_governed_changed(ws: Workspace) -> None:
     assert (
         evaluate_governance(["models/churn/model.yaml", "data/churn/churn.csv"], ws.config, "a", [])

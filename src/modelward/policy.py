@@ -224,6 +224,9 @@ class Approvals:
     unreadable_teams: tuple[str, ...] = ()
     """Teams the forge could not read: their members stay uncounted, and the verdict
     names the permission that would let it read them."""
+    changes_requested: tuple[str, ...] = ()
+    """Logins whose latest review requests changes: one who would count for a rule keeps
+    that rule pending."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -473,12 +476,13 @@ def evaluate_governance(
     *,
     teams: Mapping[str, frozenset[str]] | None = None,
     unreadable_teams: Sequence[str] = (),
+    changes_requested: Sequence[str] = (),
 ) -> list[Verdict]:
     """A `governance` verdict when a pull request changes policies/, modelward.yaml or .github/.
 
     `config` is the base ref's. The change needs one approval from governance.owners
     (logins, or members of `@org/team` owners as `teams` maps them), never the author's
-    own. Nothing governed changed -> no verdict. Without
+    own; a governance owner's latest review requesting changes keeps it pending. Nothing governed changed -> no verdict. Without
     governance.owners in modelward.yaml nobody can approve: the verdict is a warn-level
     failure, visible but not blocking, until governance owners are configured.
     """
@@ -509,6 +513,7 @@ def evaluate_governance(
             tuple(approvers),
             dict(teams or {}),
             unreadable_teams=tuple(unreadable_teams),
+            changes_requested=tuple(changes_requested),
         ),
     )
     if tally.satisfied:
@@ -841,7 +846,11 @@ def _tally(
     exclude_author: bool,
     approvals: Approvals,
 ) -> _Tally:
-    """Count distinct approvers who are in `eligible` (directly or through a known team)."""
+    """Count distinct approvers who are in `eligible` (directly or through a known team).
+
+    A latest review requesting changes from someone who would count (eligible, and not
+    the excluded author) keeps the tally unsatisfied however many approved; one from
+    anyone else does not."""
     logins = {_norm(e) for e in eligible if not _is_team(e)}
     teams = {_norm(k): {_norm(m) for m in v} for k, v in approvals.teams.items()}
     handles = [_norm(e) for e in eligible if _is_team(e)]
@@ -851,6 +860,12 @@ def _tally(
 
     def counts(who: str) -> bool:
         return who in logins or any(who in teams.get(h, ()) for h in handles)
+
+    objecting = [
+        raw.strip().lstrip("@")
+        for raw in dict.fromkeys(approvals.changes_requested)
+        if counts(_norm(raw)) and not (exclude_author and _norm(raw) == author)
+    ]
 
     counted: list[str] = []
     seen: set[str] = set()
@@ -870,11 +885,13 @@ def _tally(
         else:
             ignored.append(shown)
 
-    satisfied = len(counted) >= needed
+    satisfied = len(counted) >= needed and not objecting
     text = f"{len(counted)} approval{'' if len(counted) == 1 else 's'} ({needed} required) from {label}"
     if counted:
         text += f" ({', '.join(counted)})"
     notes = []
+    if objecting:
+        notes.append(f"changes requested by {', '.join(objecting)} (latest review)")
     if author_approved:
         notes.append("the author's own approval does not count")
     if ignored and not satisfied:
