@@ -396,7 +396,14 @@ def push_event(before: str, after: str, ref: str, repository: str, pusher: str) 
         "created": False,
         "deleted": False,
         "forced": False,
-        "repository": {"full_name": repository, "name": name, "owner": {"login": owner}},
+        # GitHub's push payloads name the default branch (promote checks the push is to it);
+        # here the pushed branch is the default one
+        "repository": {
+            "full_name": repository,
+            "name": name,
+            "owner": {"login": owner},
+            "default_branch": ref.removeprefix("refs/heads/"),
+        },
         "pusher": {"name": pusher},
         "sender": {"login": pusher, "type": "User"},
     }

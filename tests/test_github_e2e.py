@@ -22,6 +22,7 @@ from conftest import ROOT, GitRepo, make_repo
 from ghserver import Fault, GitHubServer, events
 from ghserver.server import Pull
 
+from modelward.forge.base import TEAM_PERMISSION
 from modelward.report import MARKER, extract_data
 
 BC = "models/breast-cancer/model.yaml"
@@ -357,3 +358,102 @@ def test_a_merge_push_makes_one_release_and_one_comment_and_a_rerun_nothing_more
     assert "#7" in row and "erin" in row and "hana, ivan" in row
     assert "Test Author" not in audit.stdout  # the git author is not the pull request's
     assert "BYPASS" not in audit.stdout  # approved through a team: not a bypass
+
+
+LEGACY_POLICY = """\
+apiVersion: modelward/v1
+kind: Policy
+name: legacy
+description: For models not written yet; it affects no model today.
+applies_to: {stages: [staging], models: ["legacy-*"]}
+enforcement: block
+rules:
+  - data_checks_pass: true
+"""
+
+
+@pytest.fixture
+def gov(tmp_path: Path, github: GitHubServer) -> Actions:
+    """A pull request that only adds a policy: governance.owners (@acme/ml-governance,
+    carol) must approve it; erin, its author, is a member of the team."""
+    repo = make_repo(tmp_path / "repo")
+    repo.commit("Ignore work files", {".gitignore": ".modelward/\n"})
+    repo.git("push", "-q", "origin", "main")
+    base = repo.head()
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("A policy for legacy models", {"policies/legacy.yaml": LEGACY_POLICY})
+    github.add_pull(Pull(NUMBER, "erin", repo.head(), "main", base_sha=base))
+    github.teams[("acme", "ml-governance")] = ["Gina", "hal", "erin"]
+    return Actions(repo, github, tmp_path, base_sha=base)
+
+
+def governance_reason(gov: Actions) -> str:
+    data = extract_data(gov.report_comments()[0]["body"], gov.repo.head())
+    assert data is not None
+    (verdict,) = data["governance"]
+    return str(verdict["reason"])
+
+
+def test_a_policy_change_approved_by_two_governance_team_members_passes_and_is_no_bypass(
+    gov: Actions,
+) -> None:
+    head = gov.repo.head()
+    gov.server.add_review(NUMBER, "erin", "APPROVED", head)  # the author: never counts
+    alone = gov.pr("opened")
+    assert (alone.code, alone.outputs["verdict"]) == (1, "pending"), alone.stderr
+    assert "the author's own approval does not count" in governance_reason(gov)
+    gov.server.add_review(NUMBER, "gina", "APPROVED", head)
+    gov.server.add_review(NUMBER, "hal", "APPROVED", head)
+    both = gov.pr()
+    assert (both.code, both.outputs["verdict"]) == (0, "pass"), both.stderr
+    assert gov.governance_statuses(head) == ["pending", "success"]
+    assert governance_reason(gov) == (
+        "changes to policies/legacy.yaml approved: 2 approvals (1 required) from governance "
+        "(gina, hal); the author's own approval does not count"
+    )
+
+    gov.repo.git("checkout", "-q", "main")
+    gov.repo.git("merge", "--no-ff", "-q", "feature", "-m", "Merge pull request #7")
+    merge = gov.repo.head()
+    gov.repo.git("push", "-q", "origin", "main")
+    pull = gov.server.pulls[NUMBER]
+    pull.merged, pull.merge_commit_sha = True, merge
+    gov.server.commit_pulls[merge] = [NUMBER]
+    promoted = gov.run("promote", "push", events.push(before=gov.base_sha, after=merge))
+    assert promoted.code == 0, promoted.stderr + promoted.stdout
+    assert "BYPASS" not in promoted.stdout and "bypass" not in promoted.stderr
+    tags = gov.repo.git("ls-remote", "--tags", "origin")
+    assert "modelward/bypass/" not in tags
+
+
+def test_a_governance_team_the_token_cannot_read_stays_pending_naming_the_permission(
+    gov: Actions,
+) -> None:
+    gov.server.unreadable_teams.add(("acme", "ml-governance"))
+    head = gov.repo.head()
+    gov.server.add_review(NUMBER, "gina", "APPROVED", head)
+    gov.server.add_review(NUMBER, "hal", "APPROVED", head)
+    run = gov.pr("opened")
+    assert (run.code, run.outputs["verdict"]) == (1, "pending"), run.stderr
+    assert gov.governance_statuses(head) == ["pending"]
+    reason = governance_reason(gov)
+    assert "membership of @acme/ml-governance is unknown" in reason
+    assert reason.endswith(TEAM_PERMISSION)
+
+
+def test_changes_requested_hold_the_verdict_only_from_someone_who_would_count(
+    gov: Actions,
+) -> None:
+    head = gov.repo.head()
+    gov.server.add_review(NUMBER, "gina", "APPROVED", head)
+    gov.server.add_review(NUMBER, "zed", "CHANGES_REQUESTED", head)  # not a governance owner
+    bystander = gov.pr("opened")
+    assert (bystander.code, bystander.outputs["verdict"]) == (0, "pass"), bystander.stderr
+    gov.server.add_review(NUMBER, "hal", "CHANGES_REQUESTED", head)  # a team member
+    owner = gov.pr()
+    assert (owner.code, owner.outputs["verdict"]) == (1, "pending"), owner.stderr
+    assert governance_reason(gov) == (
+        "changes to policies/legacy.yaml need governance approval: 1 approval (1 required) "
+        "from governance (gina); changes requested by hal (latest review)"
+    )
+    assert gov.governance_statuses(head) == ["success", "pending"]

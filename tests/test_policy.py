@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT
 
 from modelward import workspace
+from modelward.forge.base import TEAM_PERMISSION
 from modelward.manifest import Config, Model, Policy, Waivers, parse
 from modelward.policy import (
     Approvals,
@@ -638,6 +639,82 @@ def test_governance_change_passes_with_a_governance_owner_approval(ws: Workspace
         "changes to policies/waivers.yaml approved: 1 approval (1 required) from governance (gina)",
         "policies/waivers.yaml",
     )
+
+
+GOVERNANCE_TEAM = {"@acme/ml-governance": frozenset({"gina", "hal", "erin"})}
+
+
+def test_governance_counts_members_of_a_governance_owner_team(ws: Workspace) -> None:
+    (v,) = evaluate_governance(
+        ["policies/staging.yaml"], ws.config, "erin", ["Gina", "hal"], teams=GOVERNANCE_TEAM
+    )
+    assert (v.status, v.reason) == (
+        "pass",
+        "changes to policies/staging.yaml approved: 2 approvals (1 required) from governance "
+        "(Gina, hal)",
+    )
+
+
+def test_governance_never_counts_the_author_even_as_a_team_member(ws: Workspace) -> None:
+    (v,) = evaluate_governance(
+        ["policies/staging.yaml"], ws.config, "erin", ["erin"], teams=GOVERNANCE_TEAM
+    )
+    assert (v.status, v.blocking) == ("pending", True)
+    assert v.reason == (
+        "changes to policies/staging.yaml need governance approval: 0 approvals (1 required) "
+        "from governance; the author's own approval does not count"
+    )
+
+
+def test_governance_with_an_unreadable_team_stays_pending_and_names_the_permission(
+    ws: Workspace,
+) -> None:
+    (v,) = evaluate_governance(
+        ["modelward.yaml"],
+        ws.config,
+        "erin",
+        ["gina", "hal"],
+        unreadable_teams=["@acme/ml-governance"],
+    )
+    assert v.status == "pending"
+    assert v.reason.endswith(
+        "membership of @acme/ml-governance is unknown, so its members cannot be counted; "
+        + TEAM_PERMISSION
+    )
+
+
+def test_changes_requested_by_someone_who_would_count_keeps_approvals_pending(
+    ws: Workspace,
+) -> None:
+    team = {"@acme/risk-ds": frozenset({"frank", "gus"})}
+    v = approvals_verdict(
+        ws, Approvals("bob", ("alice", "frank"), team, changes_requested=("Gus",))
+    )
+    assert (v.status, v.reason) == (
+        "pending",
+        "2 approvals (2 required) from owners (alice, frank); "
+        "changes requested by Gus (latest review)",
+    )
+    (gov,) = evaluate_governance(
+        ["policies/staging.yaml"],
+        ws.config,
+        "erin",
+        ["gina"],
+        teams=GOVERNANCE_TEAM,
+        changes_requested=["carol"],
+    )
+    assert gov.status == "pending"
+    assert "changes requested by carol (latest review)" in gov.reason
+
+
+def test_changes_requested_by_a_non_owner_or_the_author_do_not_hold_approvals(
+    ws: Workspace,
+) -> None:
+    team = {"@acme/risk-ds": frozenset({"frank", "bob"})}
+    v = approvals_verdict(
+        ws, Approvals("bob", ("alice", "frank"), team, changes_requested=("zed", "bob"))
+    )
+    assert (v.status, v.reason) == ("pass", "2 approvals (2 required) from owners (alice, frank)")
 
 
 def test_governance_has_nothing_to_say_when_nothing_governed_changed(ws: Workspace) -> None:

@@ -442,3 +442,62 @@ def test_a_team_member_the_forge_cannot_see_is_not_called_a_non_owner(
         "0 approvals (1 required) from owners; not counted: frank (not among the known owners); "
         "membership of @acme/health-ds is unknown, so its members cannot be counted"
     )
+
+
+UNUSED_POLICY = """\
+apiVersion: modelward/v1
+kind: Policy
+name: legacy
+description: For models not written yet; it affects no model today.
+applies_to: {stages: [staging], models: ["legacy-*"]}
+enforcement: block
+rules:
+  - data_checks_pass: true
+"""
+
+
+def _governance_team_change(repo: GitRepo) -> str:
+    """The base names the governance team's members (local.teams); the branch adds a policy."""
+    config = repo.path / "modelward.yaml"
+    config.write_text(
+        config.read_text() + "local:\n  teams: {acme/ml-governance: [gina, hal, erin]}\n"
+    )
+    repo.commit("Local forge: ml-governance members")
+    repo.git("checkout", "-q", "-b", "legacy", "main")
+    return repo.commit("A policy for legacy models", {"policies/legacy.yaml": UNUSED_POLICY})
+
+
+def _governance_verdict(out: str, head: str) -> dict[str, object]:
+    data = extract_data(out, head_sha=head)
+    assert data is not None and data["models"] == []
+    (verdict,) = data["governance"]
+    return dict(verdict)
+
+
+def test_a_policy_change_approved_by_governance_team_members_passes(
+    example_repo: GitRepo,
+) -> None:
+    head = _governance_team_change(example_repo)
+    args = ("--author", "erin", "--approved-by", "gina", "--approved-by", "hal")
+    code, out = run_pr(example_repo, *args)
+    assert code == 0, out
+    verdict = _governance_verdict(out, head)
+    assert (verdict["status"], verdict["reason"]) == (
+        "pass",
+        "changes to policies/legacy.yaml approved: 2 approvals (1 required) from governance "
+        "(gina, hal)",
+    )
+
+
+def test_the_authors_own_approval_as_a_governance_team_member_does_not_count(
+    example_repo: GitRepo,
+) -> None:
+    head = _governance_team_change(example_repo)
+    code, out = run_pr(example_repo, "--author", "erin", "--approved-by", "erin")
+    assert code == 1, out
+    verdict = _governance_verdict(out, head)
+    assert (verdict["status"], verdict["reason"]) == (
+        "pending",
+        "changes to policies/legacy.yaml need governance approval: 0 approvals (1 required) "
+        "from governance; the author's own approval does not count",
+    )

@@ -574,3 +574,37 @@ def test_a_release_lost_after_tagging_is_made_on_the_next_run(repo: GitRepo) -> 
     assert again.exit_code == 0, again.output
     assert "created nothing new" in again.stdout
     assert (release / "RELEASE.md").is_file()
+
+
+@pytest.mark.parametrize(("approver", "bypass"), [("gina", False), ("erin", True)])
+def test_a_policy_change_merged_with_a_governance_team_members_approval_is_no_bypass(
+    repo: GitRepo, approver: str, bypass: bool
+) -> None:
+    """gina is a member of the governance team (local.teams of the base): her approval
+    counts; erin's own, as the author, never does, team member or not."""
+    config = repo.path / "modelward.yaml"
+    config.write_text(config.read_text() + "local:\n  teams: {acme/ml-governance: [gina, erin]}\n")
+    repo.commit("Local forge: ml-governance members")
+    repo.git("push", "-q", "origin", "main")
+    before = repo.git("rev-parse", "main")
+    repo.git("checkout", "-q", "-b", "legacy")
+    staging = (repo.path / "policies/staging.yaml").read_text()
+    legacy = staging.replace("name: staging", "name: legacy").replace(
+        'models: ["*"]', "models: [legacy-*]"
+    )
+    assert "models: [legacy-*]" in legacy
+    repo.commit("A policy for legacy models", {"policies/legacy.yaml": legacy})
+    repo.git("checkout", "-q", "main")
+    message = (
+        f"Merge pull request #9 from erin/legacy\n\nApproved-by: {approver}\n"
+        "Pull-request-author: erin"
+    )
+    repo.git("merge", "--no-ff", "-q", "legacy", "-m", message)
+    repo.git("push", "-q", "origin", "main")
+
+    result = promote(repo, before, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert bool(data["governance_bypass"]) is bypass, data["governance_bypass"]
+    assert (f"modelward/bypass/{repo.head()[:12]}" in origin_tags(repo)) is bypass

@@ -8,11 +8,12 @@ from a fresh clone of origin.
 The `run:` steps come from the rendered .github/workflows/ (tests/helpers_workflows.py
 runs them with bash); if a workflow's commands change, this test breaks.
 
-Where the forge plugs in: `LocalForgeSide` is the forge today (no token: the bot uses
-its local forge; approvals reach it as `--approved-by` and as `Approved-by:` trailers of
-the merge commit). A GitHub REST test server replaces it with a side whose `token` and
-`api_url` go to `Actions(...)` and whose `approve()` posts the two reviews to the
-server and runs the same workflow job for a `pull_request_review` event.
+Where the forge plugs in: `GitHubSide` binds the runs to the GitHub REST test server
+(its `token` and `api_url` go to `Actions(...)`): the pull request and its reviews live
+on the server, `approve()` posts the two reviews and runs the same judge job for a
+`pull_request_review` event, and the promotion finds the merged pull request there.
+`LocalForgeSide` is the same story with no token (the bot's local forge; approvals as
+`--approved-by` and `Approved-by:` trailers of the merge commit).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import cookiecutter.main as cookiecutter_main
 import pytest
@@ -72,6 +74,21 @@ def ask_for_staging(manifest: Path, version: str) -> None:
     manifest.write_text(text)
 
 
+class ForgeSide(Protocol):
+    token: str
+    api_url: str
+
+    def open(self, number: int, author: str, head: str, head_ref: str, base: str) -> None: ...
+
+    def approve(
+        self, actions: Actions, opened: JobResult, number: int, author: str, approvers: list[str]
+    ) -> int: ...
+
+    def merged(self, number: int, merge: str) -> None: ...
+
+    def releases(self, promoted: JobResult) -> list[str]: ...
+
+
 @dataclass
 class LocalForgeSide:
     """The forge today: no token, so the workflows' `modelward` uses the local forge."""
@@ -91,16 +108,92 @@ class LocalForgeSide:
         assert "nothing retrained" in proc.stdout, proc.stdout + proc.stderr
         return proc.returncode
 
+    def open(self, number: int, author: str, head: str, head_ref: str, base: str) -> None:
+        """Nothing to open: the event payload is all the local forge reads."""
 
-@pytest.fixture
-def forge_side() -> LocalForgeSide:
-    """Replace with a side bound to the GitHub REST test server when it exists."""
-    return LocalForgeSide()
+    def merged(self, number: int, merge: str) -> None:
+        """The merge commit's trailers are what the local forge reads."""
+
+    def releases(self, promoted: JobResult) -> list[str]:
+        return sorted(r.name for r in (promoted.workspace / ".modelward/releases").iterdir())
 
 
-def test_render_review_approve_merge_promote_audit(
-    tmp_path: Path, forge_side: LocalForgeSide
-) -> None:
+@dataclass
+class GitHubSide:
+    """The GitHub REST test server: pull request, reviews, statuses and releases live on it."""
+
+    server: Any
+
+    @property
+    def token(self) -> str:
+        return str(self.server.token)
+
+    @property
+    def api_url(self) -> str:
+        return str(self.server.url)
+
+    def open(self, number: int, author: str, head: str, head_ref: str, base: str) -> None:
+        from ghserver.server import Pull
+
+        self.server.add_pull(Pull(number, author, head, "main", head_ref=head_ref, base_sha=base))
+
+    def approve(
+        self, actions: Actions, opened: JobResult, number: int, author: str, approvers: list[str]
+    ) -> int:
+        """Reviews on the current head, then the PR workflow's judge job for each
+        `pull_request_review` event, as GitHub runs it."""
+        pull = self.server.pulls[number]
+        result = opened
+        for who in approvers:
+            review = self.server.add_review(number, who, "APPROVED", pull.head_sha)
+            event = pull_request_event(
+                "submitted",
+                number,
+                author=author,
+                head_sha=pull.head_sha,
+                head_ref=pull.head_ref,
+                base_sha=pull.base_sha,
+                base_ref=pull.base_ref,
+                repository=REPOSITORY,
+                review={**review, "state": "approved"},
+            )
+            result = actions.run_job(
+                opened.workspace / ".github/workflows/modelward-pr.yml",
+                "judge",
+                event_name="pull_request_review",
+                event=event,
+                sha=pull.head_sha,
+                ref=f"refs/pull/{number}/merge",
+            )
+        judge = result.log("Judge the pull request")
+        assert "nothing retrained" in self.server.bot_comments(number)[0]["body"], judge.stdout
+        statuses = [s["state"] for s in self.server.statuses[pull.head_sha]]
+        assert statuses[0] == "pending" and statuses[-1] == (
+            "success" if judge.code == 0 else "pending"
+        )
+        return judge.code
+
+    def merged(self, number: int, merge: str) -> None:
+        pull = self.server.pulls[number]
+        pull.merged, pull.merge_commit_sha, pull.state = True, merge, "closed"
+        self.server.commit_pulls[merge] = [number]
+
+    def releases(self, promoted: JobResult) -> list[str]:
+        return sorted(r.name for r in self.server.releases.values())
+
+
+@pytest.fixture(params=["github", "local"])
+def forge_side(request: pytest.FixtureRequest) -> ForgeSide:
+    """The story on the GitHub REST test server, and on the local forge."""
+    if request.param == "local":
+        return LocalForgeSide()
+    server = request.getfixturevalue("github")
+    server.repo = REPOSITORY.split("/")[1]
+    server.teams[("acme", "risk-ds")] = ["frank"]
+    return GitHubSide(server)
+
+
+def test_render_review_approve_merge_promote_audit(tmp_path: Path, forge_side: ForgeSide) -> None:
     # 1. render the template
     repo = Path(cookiecutter_main.cookiecutter(str(ROOT), no_input=True, output_dir=str(tmp_path)))
     workflows = repo / ".github/workflows"
@@ -128,6 +221,7 @@ def test_render_review_approve_merge_promote_audit(
     )
     head = git(repo, "rev-parse", "HEAD")
     git(repo, "push", "-q", "origin", "tune-churn")
+    forge_side.open(1, "alice", head, "tune-churn", base)
     event = pull_request_event(
         "opened",
         1,
@@ -169,10 +263,12 @@ def test_render_review_approve_merge_promote_audit(
         "-q",
         "tune-churn",
         "-m",
-        "Merge pull request #1 from alice/tune-churn\n\nApproved-by: bob\nApproved-by: dave",
+        "Merge pull request #1 from alice/tune-churn\n\nApproved-by: bob\nApproved-by: dave\n"
+        "Pull-request-author: alice",
     )
     merge = git(repo, "rev-parse", "HEAD")
     git(repo, "push", "-q", "origin", "main")
+    forge_side.merged(1, merge)
     promoted = actions.run_job(
         workflows / "modelward-promote.yml",
         "promote",
@@ -185,8 +281,7 @@ def test_render_review_approve_merge_promote_audit(
     tags = git(repo, "ls-remote", "--tags", "origin").splitlines()
     names = sorted(line.split("refs/tags/")[1] for line in tags if "^{}" not in line)
     assert names == ["churn#staging#1", "churn@v1.1.0"]
-    releases = sorted((promoted.workspace / ".modelward/releases").iterdir())
-    assert [r.name for r in releases] == ["churn@v1.1.0"]
+    assert forge_side.releases(promoted) == ["churn@v1.1.0"]
     status = promoted.log("Desired against actual").stdout
     [churn] = [line.split() for line in status.splitlines() if line.split()[:1] == ["churn"]]
     assert "staging=1.1.0" in churn and "Synced" in churn, status

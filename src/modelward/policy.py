@@ -221,6 +221,12 @@ class Approvals:
     teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
     codeowners: tuple[Any, ...] = ()
     """The base branch's CODEOWNERS rules (codeowners.Rule), for `from: codeowners`."""
+    unreadable_teams: tuple[str, ...] = ()
+    """Teams the forge could not read: their members stay uncounted, and the verdict
+    names the permission that would let it read them."""
+    changes_requested: tuple[str, ...] = ()
+    """Logins whose latest review requests changes: one who would count for a rule keeps
+    that rule pending."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -465,11 +471,14 @@ def evaluate_governance(
     approvers: Sequence[str],
     *,
     teams: Mapping[str, frozenset[str]] | None = None,
+    unreadable_teams: Sequence[str] = (),
+    changes_requested: Sequence[str] = (),
 ) -> list[Verdict]:
     """A `governance` verdict when a pull request changes policies/, modelward.yaml or .github/.
 
-    `config` is the base ref's. The change needs one approval from governance.owners,
-    never the author's own. Nothing governed changed -> no verdict. Without
+    `config` is the base ref's. The change needs one approval from governance.owners
+    (logins, or members of `@org/team` owners as `teams` maps them), never the author's
+    own; a governance owner's latest review requesting changes keeps it pending. Nothing governed changed -> no verdict. Without
     governance.owners in modelward.yaml nobody can approve: the verdict is a warn-level
     failure, visible but not blocking, until governance owners are configured.
     """
@@ -495,7 +504,13 @@ def evaluate_governance(
         "governance",
         1,
         exclude_author=True,
-        approvals=Approvals(author, tuple(approvers), dict(teams or {})),
+        approvals=Approvals(
+            author,
+            tuple(approvers),
+            dict(teams or {}),
+            unreadable_teams=tuple(unreadable_teams),
+            changes_requested=tuple(changes_requested),
+        ),
     )
     if tally.satisfied:
         status: Status = "pass"
@@ -827,12 +842,26 @@ def _tally(
     exclude_author: bool,
     approvals: Approvals,
 ) -> _Tally:
-    """Count distinct approvers who are in `eligible` (directly or through a known team)."""
+    """Count distinct approvers who are in `eligible` (directly or through a known team).
+
+    A latest review requesting changes from someone who would count (eligible, and not
+    the excluded author) keeps the tally unsatisfied however many approved; one from
+    anyone else does not."""
     logins = {_norm(e) for e in eligible if not _is_team(e)}
     teams = {_norm(k): {_norm(m) for m in v} for k, v in approvals.teams.items()}
     handles = [_norm(e) for e in eligible if _is_team(e)]
     unknown_teams = [e for e in eligible if _is_team(e) and _norm(e) not in teams]
+    unreadable = {_norm(t) for t in approvals.unreadable_teams}
     author = _norm(approvals.author) if approvals.author else None
+
+    def counts(who: str) -> bool:
+        return who in logins or any(who in teams.get(h, ()) for h in handles)
+
+    objecting = [
+        raw.strip().lstrip("@")
+        for raw in dict.fromkeys(approvals.changes_requested)
+        if counts(_norm(raw)) and not (exclude_author and _norm(raw) == author)
+    ]
 
     counted: list[str] = []
     seen: set[str] = set()
@@ -847,16 +876,18 @@ def _tally(
         if exclude_author and who == author:
             author_approved = True
             continue
-        if who in logins or any(who in teams.get(h, ()) for h in handles):
+        if counts(who):
             counted.append(shown)
         else:
             ignored.append(shown)
 
-    satisfied = len(counted) >= needed
+    satisfied = len(counted) >= needed and not objecting
     text = f"{len(counted)} approval{'' if len(counted) == 1 else 's'} ({needed} required) from {label}"
     if counted:
         text += f" ({', '.join(counted)})"
     notes = []
+    if objecting:
+        notes.append(f"changes requested by {', '.join(objecting)} (latest review)")
     if author_approved:
         notes.append("the author's own approval does not count")
     if ignored and not satisfied:
@@ -865,6 +896,10 @@ def _tally(
     if unknown_teams and not satisfied:
         which = ", ".join(unknown_teams)
         notes.append(f"membership of {which} is unknown, so its members cannot be counted")
+        if any(_norm(t) in unreadable for t in unknown_teams):
+            from .forge.base import TEAM_PERMISSION
+
+            notes.append(TEAM_PERMISSION)
     return _Tally(satisfied, "; ".join([text, *notes]))
 
 

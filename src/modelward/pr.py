@@ -142,9 +142,17 @@ def _judge_change(
         approvers=pr.approvers,
         teams={**local, **teams, **pr.teams},
         codeowners=owners.rules,
+        unreadable_teams=pr.unreadable_teams,
+        changes_requested=pr.changes_requested,
     )
     governance = evaluate_governance(
-        the_plan.governance_files, rules.config, approvals.author, approvals.approvers
+        the_plan.governance_files,
+        rules.config,
+        approvals.author,
+        approvals.approvers,
+        teams=approvals.teams,
+        unreadable_teams=approvals.unreadable_teams,
+        changes_requested=approvals.changes_requested,
     )
     # what may be imported and where artifacts live is the base's decision, too
     ws.config = rules.config
@@ -156,8 +164,6 @@ def _judge_change(
         models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
-    if pr.changes_requested and summary == "pass":
-        summary = "pending"  # a reviewer's latest review asks for changes
     return pr, models, [v.to_dict() for v in governance], summary
 
 

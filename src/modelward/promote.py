@@ -219,6 +219,10 @@ def run(
         rules.config,
         pr.author if pr else None,
         pr.approvers if pr else (),
+        # the same team mapping the models' approvals use (local.teams for the local forge)
+        teams={**rules.config.local_teams(), **(pr.teams if pr else {})},
+        unreadable_teams=pr.unreadable_teams if pr else (),
+        changes_requested=pr.changes_requested if pr else (),
     )
     outcome.governance_bypass = tuple(
         f"{v.policy}/{v.rule}: {v.reason}" for v in governance if v.blocking
@@ -380,6 +384,8 @@ def _prepare(
         # the local forge reads no team membership itself: modelward.yaml's local.teams
         teams={**rules.config.local_teams(), **(pr.teams if pr else {})},
         codeowners=codeowners.rules if codeowners else (),
+        unreadable_teams=pr.unreadable_teams if pr else (),
+        changes_requested=pr.changes_requested if pr else (),
     )
     pr_fields = dict(
         pr_number=pr.number if pr else None,
