@@ -16,7 +16,6 @@ import pytest
 from conftest import GitRepo, cli
 
 from modelward.hashing import file_sha256
-from modelward.manifest import Model
 
 pytestmark = pytest.mark.slow
 
@@ -234,11 +233,6 @@ def test_three_models_on_three_kinds_of_data_validate_check_and_train(scratch: G
     assert iris["metrics"]["f1_macro"] > 0.85
 
 
-@pytest.mark.xfail(
-    "stages" not in Model.model_fields,
-    reason="promotion through the `stages:` map needs the governance branch",
-    strict=True,
-)
 def test_the_classifier_goes_to_production_and_rolls_back_with_the_guides_commands(
     scratch: GitRepo,
 ) -> None:

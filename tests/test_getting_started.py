@@ -18,18 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from modelward.manifest import Model
-
 GUIDE = ROOT / "docs" / "getting-started.md"
 BLOCK_RE = re.compile(r"^```sh(?P<info>[^\n]*)\n(?P<body>.*?)^```$", re.M | re.S)
 
 pytestmark = pytest.mark.slow
-NEEDS_STAGE_MAP = pytest.mark.xfail(
-    "stages" not in Model.model_fields,
-    reason="the guide is written for the `stages:` map of the governance issue, "
-    "which this branch does not have yet",
-    strict=True,
-)
 
 
 def blocks(text: str) -> list[tuple[int, str]]:
@@ -89,7 +81,6 @@ def test_the_guide_has_runnable_blocks_for_every_step() -> None:
     assert "git revert" in scripts
 
 
-@NEEDS_STAGE_MAP
 def test_the_getting_started_guide_runs_from_an_empty_folder(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
