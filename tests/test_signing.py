@@ -224,12 +224,12 @@ def test_without_signing_configured_unsigned_tags_are_no_finding(tmp_path: Path)
 def test_promote_signs_its_tags_and_a_hand_pushed_tag_is_a_finding_in_a_fresh_clone(
     tmp_path: Path, keys: dict[str, Path]
 ) -> None:
-    from test_promote import BC, merge_pr, promote
+    from test_promote import BC, bump, merge_pr, promote
 
     repo = make_repo(tmp_path)
     repo.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
     enable_signing(repo, keys["bot"], allowed_line("modelward-bot", keys["bot"]))
-    before = merge_pr(repo, "bc-040", 7, {BC: {"version": "0.4.0"}})
+    before = merge_pr(repo, "bc-040", 7, {BC: bump("0.4.0")})
 
     result = promote(repo, before)
 

@@ -185,7 +185,7 @@ def test_status_command_prints_a_table_and_exits_0_when_out_of_sync(
 
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "4 models: 3 Synced, 1 OutOfSync"
+    assert lines[0] == "5 models: 4 Synced, 1 OutOfSync"
     assert lines[2].split() == ["model", "desired", "actual", "status", "reason"]
     assert lines[4].split()[:5] == ["breast-cancer", "0.3.0:", "staging=0.3.0", "-", "OutOfSync"]
 
