@@ -114,8 +114,10 @@ def test_the_rendered_repository_is_a_valid_git_repository_on_its_default_branch
     assert result.exit_code == 0, result.output
     assert sorted(m["name"] for m in json.loads(result.stdout)["models"]) == [
         "breast-cancer",
+        "breast-cancer-stack",
         "churn",
         "diabetes",
+        "wine",
     ]
 
 
@@ -263,5 +265,5 @@ def test_the_command_line_renders_a_repository_that_validates(tmp_path: Path) ->
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "valid: 3 models, 3 datasets, 2 policies, 2 waivers" in proc.stdout
+    assert "valid: 5 models, 4 datasets, 3 policies, 2 waivers" in proc.stdout
     assert (tmp_path / "acme-models/.git").is_dir()

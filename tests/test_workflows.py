@@ -96,7 +96,10 @@ def test_credentials_persist_only_in_the_job_that_pushes(path: Path) -> None:
     for name, job in load(path)["jobs"].items():
         pushes = job.get("permissions", {}).get("contents") == "write"
         for step in uses(job, "actions/checkout"):
-            assert step["with"]["persist-credentials"] is pushes, f"{path.name}:{name}"
+            persists = step["with"]["persist-credentials"]
+            # a job that pushes may keep checkout's credential, or (retrain) push through
+            # modelward's own env-scoped credential helper and persist nothing
+            assert persists is False or pushes, f"{path.name}:{name}"
 
 
 def test_the_pr_workflow_judges_the_head_of_every_pull_request() -> None:
