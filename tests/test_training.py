@@ -180,7 +180,10 @@ def test_the_cache_hit_path_imports_no_sklearn_pandas_or_great_expectations(
 
 
 def test_an_unknown_model_is_a_usage_error(example_dir: Path) -> None:
-    with pytest.raises(UsageError, match=r"^unknown model 'churm'; known: breast-cancer, churn"):
+    with pytest.raises(
+        UsageError,
+        match=r"^unknown model 'churm'; known: breast-cancer, breast-cancer-stack, churn",
+    ):
         training.train(load(example_dir), "churm")
 
 
@@ -220,7 +223,7 @@ def test_a_regressor_cannot_serve_a_classification_task(example_dir: Path) -> No
     with pytest.raises(InvalidInput) as err:
         training.train(load(example_dir), "breast-cancer")
     assert str(err.value) == (
-        "models/breast-cancer/model.yaml:18: model.estimator: Ridge is not a classifier, "
+        "models/breast-cancer/model.yaml:18: model.estimator: Ridge is a regressor, "
         "but the task is classification"
     )
 
