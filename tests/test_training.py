@@ -727,3 +727,26 @@ def test_a_second_fit_in_one_process_after_openmp_was_used_does_not_hang(
 
     assert second.metrics == first.metrics
     assert second.artifact_sha256 == first.artifact_sha256
+
+
+class _Swallower:
+    """A fit that turns any interruption into a ValueError, as numpy's PEP 3118 buffer
+    parser does inside HistGradientBoosting."""
+
+    def fit(self, X: object, y: object) -> _Swallower:
+        import time
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                time.sleep(0.01)
+            except BaseException as exc:
+                raise ValueError("'T{=d:sum_gradients:}' is not a valid buffer format") from exc
+        return self
+
+
+def test_a_time_limit_interruption_a_library_rewraps_is_still_a_timeout() -> None:
+    with pytest.raises(training.TrainingTimeout) as err:
+        training.fit_within(_Swallower(), None, None, 0.005, "churn")
+
+    assert "training churn was stopped after 0.005 minutes" in str(err.value)

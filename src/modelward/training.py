@@ -293,18 +293,29 @@ def fit_within(pipeline: Any, X: Any, y: Any, minutes: float, model: str) -> Any
     if threading.current_thread() is not threading.main_thread():
         return _fit(pipeline, X, y)
 
+    fired = False
+
     def expired(signum: int, frame: Any) -> None:
+        nonlocal fired
+        fired = True
         raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, minutes * 60)
+    # re-armed every second: a library that swallows the first interruption (numpy turns
+    # any exception in its PEP 3118 parser into a ValueError) gets the next one
+    signal.setitimer(signal.ITIMER_REAL, minutes * 60, 1.0)
     try:
-        return _fit(pipeline, X, y)
-    except _Expired:
-        raise TrainingTimeout(model, minutes) from None
+        fitted = _fit(pipeline, X, y)
+    except BaseException:
+        if fired:
+            raise TrainingTimeout(model, minutes) from None
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if fired:  # interrupted, the interruption swallowed, and finished past the limit
+        raise TrainingTimeout(model, minutes)
+    return fitted
 
 
 class _Expired(BaseException):
