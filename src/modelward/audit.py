@@ -99,8 +99,6 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
     judged with `today` = the tag's date. Returns one message per blocking verdict,
     prefixed with CANNOT_RECHECK when the evidence lacks what the rule needs.
     """
-    from .policy import evaluate
-
     ev = event.evidence
     if ev is None or event.stage is None or event.kind != "assign":
         return []
@@ -111,18 +109,7 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
     context = _RecheckContext.build(repo, event, ev, merged, judged_by)
     if isinstance(context, str):
         return [f"{CANNOT_RECHECK}{context}"]
-    verdicts = evaluate(
-        context.candidate,
-        config=context.rules.config,
-        policies=context.rules.policies,
-        waivers=context.rules.waivers,
-        baseline=next(iter(context.baselines.values()), None),
-        baselines=context.baselines,
-        approvals=context.approvals,
-        today=context.today,
-        target_stage=event.stage,
-        owners=context.owners,
-    )
+    verdicts = context.verdicts()
     out = []
     for v in verdicts:
         if not v.blocking:
@@ -336,21 +323,7 @@ def _loosened(repo: Path, event: Event, loosening: Sequence[registry.Bypass]) ->
                 f"judged by the rules before it: {context}"
             )
             continue
-        from .policy import evaluate
-
-        verdicts = evaluate(
-            context.candidate,
-            config=context.rules.config,
-            policies=context.rules.policies,
-            waivers=context.rules.waivers,
-            baseline=next(iter(context.baselines.values()), None),
-            baselines=context.baselines,
-            approvals=context.approvals,
-            today=context.today,
-            target_stage=event.stage,
-            owners=context.owners,
-        )
-        for v in verdicts:
+        for v in context.verdicts():
             if v.blocking:
                 out.append(
                     f"{v.policy}/{v.rule} would not have passed under the rules before the "
@@ -446,7 +419,7 @@ class _RecheckContext:
         from .baseline import base_model, registered
         from .errors import ModelwardError
         from .governance import governance_at
-        from .judge import artifact_bytes, recorded_data_checks
+        from .judge import artifact_bytes, artifact_changed, recorded_data_checks
         from .policy import Approvals, Candidate
 
         try:
@@ -477,7 +450,18 @@ class _RecheckContext:
         )
         base = base_model(repo, judged_by, event.model)
         base_version = base.record.version if base else None
-        changed = _changed_since(history, base_version, ev)
+        # the same answer pr and promote gave: the training inputs of the base and the
+        # merge, and the base version's registered evidence against this tag's
+        changed = artifact_changed(
+            repo,
+            earlier,
+            base.record if base else None,
+            loaded.record,
+            judged_by,
+            merged,
+            artifact_sha256=ev.artifact_sha256,
+            data_sha256=ev.data_sha256,
+        )
         if older:
             # an older registered version assigned again (a rollback): no new artifact
             base_version, changed = ev.version, False
@@ -505,6 +489,13 @@ class _RecheckContext:
             event=event,
             owners=list(base.record.owners) if base is not None else None,
         )
+
+    def verdicts(self) -> list[Any]:
+        """The verdicts the judge of pr and promote reaches on the recorded evidence."""
+        from .judge import Judge
+
+        judge = Judge(self.rules, self.approvals, self.today, self.owners)
+        return judge.stage(self.candidate, self.event.stage or "", self.baselines)
 
     def missing(self, verdict: Any) -> str | None:
         """What the evidence lacks for this failing rule to be judged, if anything."""
@@ -563,23 +554,6 @@ class _RecheckContext:
         if policy is None:
             return []
         return [r for r in policy.record.rules if r.kind == verdict.rule]
-
-
-def _changed_since(
-    history: ModelHistory, base_version: str | None, ev: registry.Evidence
-) -> bool | None:
-    """Whether the artifact differs from the one recorded for the base's version."""
-    if base_version is None:
-        return None
-    for e in history.events:
-        if (
-            e.kind == "register"
-            and e.version == base_version
-            and e.evidence is not None
-            and e.evidence.artifact_sha256
-        ):
-            return e.evidence.artifact_sha256 != ev.artifact_sha256
-    return None
 
 
 # ---------------------------------------------------------------- plain data

@@ -127,13 +127,38 @@ def training_fields(model: Model) -> Any:
 
 
 def inputs_changed(repo: Path, base_ref: str, head_ref: str, old: Model, new: Model) -> bool:
-    """Whether what trains the model differs between two commits: its training fields or
-    anything under its dataset's folder (data file, dataset.yaml, expectations)."""
+    """Whether what trains the model differs between two commits: its training fields, or
+    its dataset's file and the dataset.yaml fields that decide how it is read. A change to
+    the expectations, the description or the monitoring settings changes no artifact."""
     if training_fields(old) != training_fields(new):
         return True
-    folder = f"data/{new.data.dataset}"
-    trees = [
-        git.run(repo, "rev-parse", "--verify", "--quiet", f"{ref}:{folder}", check=False).strip()
-        for ref in (base_ref, head_ref)
-    ]
-    return trees[0] != trees[1]
+    dataset = new.data.dataset
+    return _data_inputs(repo, base_ref, dataset) != _data_inputs(repo, head_ref, dataset)
+
+
+DATASET_TRAINING_KEYS = ("source", "format", "sha256", "read")
+"""The dataset.yaml fields that decide which rows a model is trained on."""
+
+
+def _data_inputs(repo: Path, ref: str, dataset: str) -> tuple[str, str]:
+    """The dataset's training-relevant fields (canonical JSON) and its file's blob id at
+    `ref` (a remote source is identified by its sha256 pin, which is among the fields)."""
+    import json
+    import posixpath
+
+    folder = f"data/{dataset}"
+    path = f"{folder}/dataset.yaml"
+    raw = git.read_blobs(repo, ref, [path]).get(path)
+    try:
+        data = load_bytes(raw, path).data if raw is not None else None
+    except ModelwardError:
+        return ("unreadable", raw.hex() if raw is not None else "")
+    fields = {k: data.get(k) for k in DATASET_TRAINING_KEYS} if isinstance(data, dict) else {}
+    source = fields.get("source")
+    blob = ""
+    if isinstance(source, str) and "://" not in source:
+        target = posixpath.normpath(posixpath.join(folder, source))
+        blob = git.run(
+            repo, "rev-parse", "--verify", "--quiet", f"{ref}:{target}", check=False
+        ).strip()
+    return (json.dumps(fields, sort_keys=True, default=str), blob)

@@ -25,8 +25,8 @@ from .yamlio import load_bytes
 
 if TYPE_CHECKING:  # pydantic records: imported at run time only when there is work
     from .governance import Governance
+    from .judge import Judge
     from .manifest import Config
-    from .policy import Approvals
     from .workspace import Workspace
 
 EXIT_BY_SUMMARY = {"pass": 0, "fail": 1, "pending": 1}
@@ -120,7 +120,8 @@ def _judge_change(
     datasets are loaded from the work tree.
     """
     from .governance import governance_at
-    from .policy import Approvals, Verdict, evaluate_governance, summarize
+    from .judge import Judge, approvals_of
+    from .policy import Verdict, summarize
     from .workspace import load
 
     # the base branch as it is now judges, not the point the branch was cut from
@@ -135,32 +136,18 @@ def _judge_change(
         governance=bool(the_plan.governance_files),
     )
     pr = forge.pull_request(the_plan.head, base, teams=handles)
-    # the local forge reads no team membership itself: modelward.yaml's local.teams
-    local = rules.config.local_teams() if forge.name == "local" else {}
-    approvals = Approvals(
-        author=pr.author,
-        approvers=pr.approvers,
-        teams={**local, **teams, **pr.teams},
-        codeowners=owners.rules,
-        unreadable_teams=pr.unreadable_teams,
-        changes_requested=pr.changes_requested,
+    approvals = approvals_of(
+        pr, rules.config, local=forge.name == "local", codeowners=owners.rules, teams=teams
     )
-    governance = evaluate_governance(
-        the_plan.governance_files,
-        rules.config,
-        approvals.author,
-        approvals.approvers,
-        teams=approvals.teams,
-        unreadable_teams=approvals.unreadable_teams,
-        changes_requested=approvals.changes_requested,
-    )
+    judge = Judge(rules, approvals, today)
+    governance = judge.governance(the_plan.governance_files)
     # what may be imported and where artifacts live is the base's decision, too
     ws.config = rules.config
     if earlier is not None:
         # a review event: same head, same base: only the approvals can have changed
-        models = [_reapprove(m, ws, rules, approvals, today) for m in earlier]
+        models = [_reapprove(m, ws, judge) for m in earlier]
     else:
-        models = _judge_all(repo, ws, rules, the_plan, live, approvals, today)
+        models = _judge_all(repo, ws, judge, the_plan, live)
         models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
     verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
     summary = summarize(verdicts) if verdicts else "pass"
@@ -261,37 +248,23 @@ def _reusable(data: Mapping[str, Any] | None, the_plan: Plan) -> list[dict[str, 
     return [dict(m) for m in models]
 
 
-def _reapprove(
-    model: dict[str, Any],
-    ws: Workspace,
-    rules: Governance,
-    approvals: Approvals,
-    today: dt.date,
-) -> dict[str, Any]:
-    from .policy import re_evaluate_approvals
+def _reapprove(model: dict[str, Any], ws: Workspace, judge: Judge) -> dict[str, Any]:
+    """A stored model result with only its approvals verdicts judged again."""
+    from dataclasses import replace
 
     if model.get("status") == "deleted":
         return model
     by_stage: dict[str | None, list[dict[str, Any]]] = {}
     for v in model["verdicts"]:
         by_stage.setdefault(v.get("stage"), []).append(v)
+    # the owners recorded when the model was judged (the base's), as the first run used
+    judge = replace(judge, owners=model.get("judged_owners"))
     out: list[dict[str, Any]] = []
     for stage, stored in by_stage.items():
         if stage is None:
             out += stored
             continue
-        verdicts = re_evaluate_approvals(
-            stored,
-            model=ws.models[model["name"]],
-            config=rules.config,
-            policies=rules.policies,
-            waivers=rules.waivers,
-            approvals=approvals,
-            today=today,
-            target_stage=stage,
-            owners=model.get("judged_owners"),
-        )
-        out += [v.to_dict() for v in verdicts]
+        out += [v.to_dict() for v in judge.reapprove(stored, ws.models[model["name"]], stage)]
     return {**model, "verdicts": out}
 
 
@@ -362,13 +335,7 @@ def refuse_tracked(repo: Path, ref: str, store: str) -> None:
 
 
 def _judge_all(
-    repo: Path,
-    ws: Workspace,
-    rules: Governance,
-    the_plan: Plan,
-    live: list[AffectedModel],
-    approvals: Approvals,
-    today: dt.date,
+    repo: Path, ws: Workspace, judge: Judge, the_plan: Plan, live: list[AffectedModel]
 ) -> list[dict[str, Any]]:
     """Each affected dataset is checked once and the registry read once, for all models."""
     from . import registry
@@ -381,41 +348,39 @@ def _judge_all(
     # expectation its data fails is still judged by it
     checks = check_with_base(repo, ws, datasets, the_plan.base)
     histories = registry.read(repo, models=[m.name for m in live]).models
-    return [
-        _judge(repo, ws, rules, the_plan, m, approvals, today, checks, histories.get(m.name))
-        for m in live
-    ]
+    return [_judge(repo, ws, judge, the_plan, m, checks, histories.get(m.name)) for m in live]
 
 
 def _judge(
     repo: Path,
     ws: Workspace,
-    rules: Governance,
+    judge: Judge,
     the_plan: Plan,
     affected: AffectedModel,
-    approvals: Approvals,
-    today: dt.date,
     checks_by_dataset: Mapping[str, Any],
     history: Any,
 ) -> dict[str, Any]:
     """One model: trained once, then every changed entry of its stage map judged by that
-    stage's policies (an older registered version from its evidence, a removal by the
-    stage's approvals rules)."""
-    from .baseline import base_model, for_candidate, from_registry, inputs_changed, registered
-    from .judge import builtin_version_checks, judge_removal, registered_candidate, stage_changes
-    from .policy import CONFIG_POLICY, RULE_LOCS, Candidate, Verdict, evaluate
+    stage's policies (the judge module: the same path promote and audit take)."""
+    from dataclasses import replace
+
+    from .baseline import base_model, from_registry
+    from .judge import artifact_changed, builtin_version_checks, stage_changes
+    from .policy import Candidate, Verdict
     from .training import train
     from .trend import points as trend_points
 
     loaded = ws.models[affected.name]
     model = loaded.record
     checks = checks_by_dataset[model.data.dataset]
+    rules = judge.rules
     result = train(ws, affected.name, timeout_minutes=rules.config.training.timeout_minutes)
     before = base_model(repo, the_plan.merge_base, affected.name)
     # who judges comes from the base branch's tip: the pull request cannot name its owners
     same = the_plan.base == the_plan.merge_base
     tip = before if same else base_model(repo, the_plan.base, affected.name)
     owners = list(tip.record.owners) if tip is not None else None
+    judge = replace(judge, owners=owners)
     reasons = list(affected.reasons)
     if owners is not None and owners != list(model.owners):
         reasons.append(
@@ -423,15 +388,22 @@ def _judge(
             "takes effect after merge (approvals now count the base branch's owners)"
         )
     order = rules.config.stage_names
-    changed_artifact = before is not None and inputs_changed(
-        repo, the_plan.merge_base, the_plan.head, before.record, model
-    )
     base_version = before.record.version if before else None
+    changed_artifact = artifact_changed(
+        repo,
+        history,
+        before.record if before else None,
+        model,
+        the_plan.merge_base,
+        the_plan.head,
+        artifact_sha256=result.artifact_sha256,
+        data_sha256=result.data_sha256,
+    )
     changes = stage_changes(
         before.record if before else None,
         model,
         order,
-        rebuilt=changed_artifact and base_version == model.version,
+        rebuilt=bool(changed_artifact) and base_version == model.version,
     )
     candidate = Candidate.from_run(
         loaded,
@@ -439,69 +411,27 @@ def _judge(
         checks,
         history=history,
         stages=order,
-        base_version=before.record.version if before else None,
+        base_version=base_version,
         changed_artifact=changed_artifact,
     )
     verdicts: list[Verdict] = builtin_version_checks(
         loaded,
         base_version=base_version,
-        changed_artifact=changed_artifact,
+        changed_artifact=bool(changed_artifact),
         history=history,
         artifact_sha256=result.artifact_sha256,
         data_sha256=result.data_sha256,
     )
+    judged = judge.changes(
+        repo, loaded, changes, candidate=candidate, history=history, base_ref=the_plan.base
+    )
     shown: Any = None
-    for c in changes:
-        if c.after is None:
-            verdicts += judge_removal(
-                loaded,
-                c.stage,
-                config=rules.config,
-                policies=rules.policies,
-                waivers=rules.waivers,
-                approvals=approvals,
-                today=today,
-                owners=owners,
-            )
-            continue
-        if c.after == model.version:
-            judged = candidate
-            baselines = for_candidate(repo, history, model, rules, the_plan.base, c.stage)
-            if shown is None:
-                # the report's baseline: what the registry holds in the target stage,
-                # whether or not a no_regression rule names that stage
-                shown = from_registry(history, c.stage) or next(iter(baselines.values()), None)
-        else:
-            older = registered_candidate(repo, loaded, history, c.after, order)
-            if older is None:
-                verdicts.append(
-                    Verdict(
-                        CONFIG_POLICY,
-                        "stages",
-                        "fail",
-                        "block",
-                        f"stages.{c.stage} asks for {c.after}, which is neither this "
-                        f"manifest's version ({model.version}) nor a registered version",
-                        loaded.doc.path,
-                        loaded.doc.line((*RULE_LOCS["promotes_from"], c.stage)),
-                        stage=c.stage,
-                    )
-                )
-                continue
-            judged = older
-            baselines = registered(history, model, rules, c.stage)
-        verdicts += evaluate(
-            judged,
-            config=rules.config,
-            policies=rules.policies,
-            waivers=rules.waivers,
-            baseline=next(iter(baselines.values()), None),
-            baselines=baselines,
-            approvals=approvals,
-            today=today,
-            target_stage=c.stage,
-            owners=owners,
-        )
+    for j in judged:
+        verdicts += j.verdicts
+        if shown is None and j.version == model.version:
+            # the report's baseline: what the registry holds in the target stage,
+            # whether or not a no_regression rule names that stage
+            shown = from_registry(history, j.change.stage) or next(iter(j.baselines.values()), None)
     return {
         "name": affected.name,
         "version": model.version,
@@ -510,7 +440,7 @@ def _judge(
         "status": affected.status,
         "reasons": reasons,
         "judged_owners": owners,
-        "base_version": before.record.version if before else None,
+        "base_version": base_version,
         "metrics": [
             {
                 "name": name,

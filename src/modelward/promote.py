@@ -25,23 +25,24 @@ from pathlib import Path
 from typing import Any
 
 from . import git, registry
-from .baseline import base_model, for_candidate, inputs_changed, registered
+from .baseline import base_model
 from .changes import AffectedModel, plan, resolve
 from .errors import CheckFailed, TagConflict, UsageError
 from .forge.base import Forge, PullRequest
-from .governance import Governance, governance_at
+from .governance import governance_at
 from .judge import (
+    Judge,
     StageChange,
     another_artifact,
-    judge_removal,
-    registered_candidate,
+    approvals_of,
+    artifact_changed,
     registration_evidence,
     stage_changes,
     training_digest,
 )
 from .manifest import Model, Signing
-from .policy import Approvals, Candidate, Verdict, evaluate, evaluate_governance
-from .pr import CodeOwners, code_owners, refuse_committed_state, team_handles
+from .policy import Candidate, Verdict
+from .pr import code_owners, refuse_committed_state, team_handles
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9
@@ -175,6 +176,7 @@ def run(
     moved: list[tuple[AffectedModel, list[StageChange]]] = []
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
+    histories = registry.read(repo, models=[m.name for m in live]).models
     unbumped: list[str] = []
     for affected in live:
         old = base_model(repo, before_sha, affected.name)
@@ -182,7 +184,15 @@ def run(
         if (
             old is not None
             and old.record.version == new.version
-            and inputs_changed(repo, before_sha, after_sha, old.record, new)
+            and artifact_changed(
+                repo,
+                histories.get(affected.name),
+                old.record,
+                new,
+                before_sha,
+                after_sha,
+                data_sha256=_data_sha256(ws, new.data.dataset),
+            )
         ):
             unbumped.append(
                 f"{affected.name}: the artifact changed but version stays {new.version}; "
@@ -214,16 +224,14 @@ def run(
         and merged.base_ref in (before_sha, rules.config.default_branch)
     )
     pr = merged if trusted else None
-    governance = evaluate_governance(
-        the_plan.governance_files,
-        rules.config,
-        pr.author if pr else None,
-        pr.approvers if pr else (),
-        # the same team mapping the models' approvals use (local.teams for the local forge)
-        teams={**rules.config.local_teams(), **(pr.teams if pr else {})},
-        unreadable_teams=pr.unreadable_teams if pr else (),
-        changes_requested=pr.changes_requested if pr else (),
+    # the same judge `pr` built: the base's rules, the forge's approvals (local.teams only
+    # on the local forge), the base's CODEOWNERS
+    judge = Judge(
+        rules,
+        approvals_of(pr, rules.config, local=forge.name == "local", codeowners=owners.rules),
+        today,
     )
+    governance = judge.governance(the_plan.governance_files)
     outcome.governance_bypass = tuple(
         f"{v.policy}/{v.rule}: {v.reason}" for v in governance if v.blocking
     )
@@ -250,17 +258,16 @@ def run(
         _prepare(
             repo,
             ws,
-            rules,
+            judge,
             affected,
             changes,
             pr,
             report,
             before_sha,
             after_sha,
-            today,
             ci_run_url,
             governance,
-            owners,
+            histories.get(affected.name),
         )
         for affected, changes in moved
     ]
@@ -355,18 +362,19 @@ def _model_of(tag: str) -> str | None:
 def _prepare(
     repo: Path,
     ws: Workspace,
-    rules: Governance,
+    judge: Judge,
     affected: AffectedModel,
     changes: Sequence[StageChange],
     pr: PullRequest | None,
     report: Mapping[str, Any] | None,
     before_sha: str,
     after_sha: str,
-    today: dt.date,
     ci_run_url: str | None,
-    governance: Sequence[Verdict] = (),
-    codeowners: CodeOwners | None = None,
+    governance: Sequence[Verdict],
+    history: registry.ModelHistory | None,
 ) -> _Prepared:
+    from dataclasses import replace
+
     from .datachecks import check_with_base
     from .training import train
 
@@ -374,19 +382,10 @@ def _prepare(
     loaded = ws.models[name]
     model = loaded.record
     old = base_model(repo, before_sha, name)
-    owners = list(old.record.owners) if old is not None else None  # the base's, as pr used
-    history = registry.read(repo, models=[name]).models.get(name)
+    # the base's owners, as pr used
+    judge = replace(judge, owners=list(old.record.owners) if old is not None else None)
     versions = history.versions if history is not None else {}
-    stages = rules.config.stage_names
-    approvals = Approvals(
-        author=pr.author if pr else None,
-        approvers=pr.approvers if pr else (),
-        # the local forge reads no team membership itself: modelward.yaml's local.teams
-        teams={**rules.config.local_teams(), **(pr.teams if pr else {})},
-        codeowners=codeowners.rules if codeowners else (),
-        unreadable_teams=pr.unreadable_teams if pr else (),
-        changes_requested=pr.changes_requested if pr else (),
-    )
+    stages = judge.rules.config.stage_names
     pr_fields = dict(
         pr_number=pr.number if pr else None,
         pr_url=pr.url if pr else None,
@@ -418,7 +417,7 @@ def _prepare(
     trained: Mapping[str, Any] = {}
     candidate = None
     if any(c.after == model.version for c in changes):
-        result = train(ws, name)
+        result = train(ws, name, timeout_minutes=judge.rules.config.training.timeout_minutes)
         report_checked = _check_against_report(name, result.metrics, report)
         # the base's suite judges as well, as in `pr`
         checks = check_with_base(repo, ws, [model.data.dataset], before_sha)[model.data.dataset]
@@ -429,8 +428,15 @@ def _prepare(
             history=history,
             stages=stages,
             base_version=old.record.version if old else None,
-            changed_artifact=_artifact_changed(
-                repo, history, old, model, before_sha, after_sha, result
+            changed_artifact=artifact_changed(
+                repo,
+                history,
+                old.record if old else None,
+                model,
+                before_sha,
+                after_sha,
+                artifact_sha256=result.artifact_sha256,
+                data_sha256=result.data_sha256,
             ),
         )
         ev = registration_evidence(history, model.version) if history is not None else None
@@ -461,46 +467,18 @@ def _prepare(
         )
     ops: list[_StageOp] = []
     current = history.stage_versions() if history is not None else {}
-    for c in changes:
+    judged = judge.changes(
+        repo, loaded, changes, candidate=candidate, history=history, base_ref=before_sha
+    )
+    for j in judged:
+        c = j.change
+        verdicts = list(j.verdicts) + list(governance)
         if c.after is None:
-            verdicts = judge_removal(
-                loaded,
-                c.stage,
-                config=rules.config,
-                policies=rules.policies,
-                waivers=rules.waivers,
-                approvals=approvals,
-                today=today,
-                owners=owners,
-            ) + list(governance)
             held = current.get(c.stage) or c.before or model.version
             fields: Mapping[str, Any] = _recorded_fields(history, held)
         else:
-            if c.after == model.version:
-                assert candidate is not None
-                judged, fields = candidate, trained
-                # the baseline `pr` used: the registered version, else the base branch's
-                # model, so a regression `pr` blocked is a bypass here, not a pass
-                baselines = for_candidate(repo, history, model, rules, before_sha, c.stage)
-            else:
-                assert history is not None
-                older = registered_candidate(repo, loaded, history, c.after, stages)
-                assert older is not None  # checked above
-                judged, fields = older, _recorded_fields(history, c.after)
-                baselines = registered(history, model, rules, c.stage)
-            verdicts = evaluate(
-                judged,
-                config=rules.config,
-                policies=rules.policies,
-                waivers=rules.waivers,
-                baseline=next(iter(baselines.values()), None),
-                baselines=baselines,
-                approvals=approvals,
-                today=today,
-                target_stage=c.stage,
-                owners=owners,
-            ) + list(governance)
             held = c.after
+            fields = trained if c.after == model.version else _recorded_fields(history, held)
         blocking = tuple(f"{v.policy}/{v.rule}: {v.reason}" for v in verdicts if v.blocking)
         evidence = dict(
             model=name,
@@ -545,32 +523,16 @@ def _recorded_fields(history: registry.ModelHistory | None, version: str) -> dic
     )
 
 
-def _artifact_changed(
-    repo: Path,
-    history: registry.ModelHistory | None,
-    old: Loaded[Model] | None,
-    model: Model,
-    before_sha: str,
-    after_sha: str,
-    result: Any,
-) -> bool | None:
-    """Whether the artifact differs from the base branch's (for version_bump).
+def _data_sha256(ws: Workspace, dataset: str) -> str | None:
+    """The sha256 of a dataset's file, for comparing with registered evidence (None when
+    the file cannot be read here: the training inputs then decide alone)."""
+    from . import dataio
+    from .errors import ModelwardError
 
-    When the base's version is registered, its tag records the artifact sha256: compare
-    bytes. Otherwise compare the training inputs, as the pull-request flow does."""
-    if old is None:
+    try:
+        return dataio.locate(ws, dataset).sha256
+    except ModelwardError:
         return None
-    if history is not None:
-        for event in history.events:
-            ev = event.evidence
-            if (
-                event.kind == "register"
-                and event.version == old.record.version
-                and ev is not None
-                and ev.artifact_sha256
-            ):
-                return bool(ev.artifact_sha256 != result.artifact_sha256)
-    return inputs_changed(repo, before_sha, after_sha, old.record, model)
 
 
 def _parent(location: str) -> str:
