@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pydantic records: imported at run time only when there is w
     from .governance import Governance
     from .judge import Judge
     from .manifest import Config
+    from .policy import Verdict
+    from .reportdata import ModelReport, ReportData
     from .workspace import Workspace
 
 EXIT_BY_SUMMARY = {"pass": 0, "fail": 1, "pending": 1}
@@ -39,8 +41,13 @@ class PrOutcome:
 
     summary: str
     markdown: str
-    data: dict[str, Any]
+    report: ReportData
     published: list[Published] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The machine-readable block, as JSON-able data."""
+        return self.report.to_dict()
 
     @property
     def exit_code(self) -> int:
@@ -67,7 +74,11 @@ def run(
     refuse_dirty(repo)
     the_plan = plan(repo, base, head_sha)
     notes = [] if the_plan.models else ["This pull request changes no model."]
-    earlier = _reusable(forge.saved_report_data(head_sha), the_plan)
+    from . import reportdata
+
+    # (a pull request that changes no model has no results to reuse, nor a block to parse)
+    saved = reportdata.read(forge.saved_report_data(head_sha)) if the_plan.models else None
+    earlier = _reusable(saved, the_plan)
     if earlier is not None:
         notes.append(
             "Approvals re-evaluated on the results recorded for this head; nothing retrained."
@@ -84,25 +95,26 @@ def run(
         refuse_tracked(repo, head_sha, _committed_store(repo, the_plan.base))
         pr = forge.pull_request(head_sha, base)
         models, governance, summary = [], [], "pass"
-    data: dict[str, Any] = {
-        "head_sha": head_sha,
-        "base": base,
-        "head": head,
-        "summary": summary,
-        "pull_request": pr.number,
-        "generated_by": f"modelward {__version__}",
-        "models": models,
-        "governance": governance,
-        "base_sha": the_plan.base,
-        "merge_base": the_plan.merge_base,
-        "notes": notes,
-    }
+    report = reportdata.ReportData(
+        head_sha=head_sha,
+        base=base,
+        head=head,
+        summary=summary,  # type: ignore[arg-type]
+        generated_by=f"modelward {__version__}",
+        base_sha=the_plan.base,
+        merge_base=the_plan.merge_base,
+        pull_request=pr.number,
+        models=tuple(models),
+        governance=tuple(governance),
+        notes=tuple(notes),
+    )
     from .report import render_report
 
+    data = report.to_dict()
     markdown = render_report(data)
     state = STATE_BY_SUMMARY[summary]
-    published = forge.publish_report(pr, markdown, data, state, _description(summary, data))
-    return PrOutcome(summary, markdown, data, published)
+    published = forge.publish_report(pr, markdown, data, state, _description(summary, report))
+    return PrOutcome(summary, markdown, report, published)
 
 
 def _judge_change(
@@ -110,10 +122,10 @@ def _judge_change(
     forge: Forge,
     base: str,
     the_plan: Plan,
-    earlier: list[dict[str, Any]] | None,
+    earlier: Sequence[ModelReport] | None,
     teams: Mapping[str, frozenset[str]],
     today: dt.date,
-) -> tuple[PullRequest, list[dict[str, Any]], list[dict[str, Any]], str]:
+) -> tuple[PullRequest, list[ModelReport], list[Verdict], str]:
     """The pull request, every affected model judged, the governance verdicts, the summary.
 
     The policies come from the base branch; only the affected models' manifests and
@@ -121,7 +133,7 @@ def _judge_change(
     """
     from .governance import governance_at
     from .judge import Judge, approvals_of
-    from .policy import Verdict, summarize
+    from .policy import summarize
     from .workspace import load
 
     # the base branch as it is now judges, not the point the branch was cut from
@@ -149,9 +161,9 @@ def _judge_change(
     else:
         models = _judge_all(repo, ws, judge, the_plan, live)
         models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
-    verdicts = [Verdict.from_dict(v) for m in models for v in m["verdicts"]] + governance
+    verdicts = [v for m in models for v in m.verdicts] + governance
     summary = summarize(verdicts) if verdicts else "pass"
-    return pr, models, [v.to_dict() for v in governance], summary
+    return pr, models, governance, summary
 
 
 def team_handles(
@@ -220,8 +232,8 @@ def refuse_dirty(repo: Path) -> None:
         )
 
 
-def _description(summary: str, data: Mapping[str, Any]) -> str:
-    n = len(data["models"])
+def _description(summary: str, report: ReportData) -> str:
+    n = len(report.models)
     return {
         "pass": f"all checks passed ({n} models)",
         "fail": "blocked by policy",
@@ -229,64 +241,47 @@ def _description(summary: str, data: Mapping[str, Any]) -> str:
     }[summary]
 
 
-def _reusable(data: Mapping[str, Any] | None, the_plan: Plan) -> list[dict[str, Any]] | None:
-    """The per-model results of an earlier report for this head, when they still hold."""
-    if not data or (data.get("base_sha"), data.get("merge_base")) != (
-        the_plan.base,
-        the_plan.merge_base,
-    ):
+def _reusable(saved: ReportData | None, the_plan: Plan) -> list[ModelReport] | None:
+    """The per-model results of an earlier report for this head, when they still hold
+    (a block of another schema version, or a malformed one, was already read as None)."""
+    if saved is None or (saved.base_sha, saved.merge_base) != (the_plan.base, the_plan.merge_base):
         return None
-    if data.get("compacted") in ("names", "bare"):
+    if saved.compacted in ("names", "bare"):
         return None  # the block was cut to fit a comment: it no longer holds the verdicts
-    models = data.get("models")
-    if not isinstance(models, list) or sorted(m.get("name") for m in models) != sorted(
-        m.name for m in the_plan.models
-    ):
+    if sorted(m.name for m in saved.models) != sorted(m.name for m in the_plan.models):
         return None
-    if any(m.get("error") for m in models):
+    if any(m.error for m in saved.models):
         return None
-    return [dict(m) for m in models]
+    return list(saved.models)
 
 
-def _reapprove(model: dict[str, Any], ws: Workspace, judge: Judge) -> dict[str, Any]:
+def _reapprove(model: ModelReport, ws: Workspace, judge: Judge) -> ModelReport:
     """A stored model result with only its approvals verdicts judged again."""
     from dataclasses import replace
 
-    if model.get("status") == "deleted":
+    from .policy import Verdict
+
+    if model.status == "deleted":
         return model
     by_stage: dict[str | None, list[dict[str, Any]]] = {}
-    for v in model["verdicts"]:
-        by_stage.setdefault(v.get("stage"), []).append(v)
+    for v in model.verdicts:
+        by_stage.setdefault(v.stage, []).append(v.to_dict())
     # the owners recorded when the model was judged (the base's), as the first run used
-    judge = replace(judge, owners=model.get("judged_owners"))
-    out: list[dict[str, Any]] = []
+    owners = list(model.judged_owners) if model.judged_owners is not None else None
+    judge = replace(judge, owners=owners)
+    out: list[Verdict] = []
     for stage, stored in by_stage.items():
         if stage is None:
-            out += stored
+            out += [Verdict.from_dict(v) for v in stored]
             continue
-        out += [v.to_dict() for v in judge.reapprove(stored, ws.models[model["name"]], stage)]
-    return {**model, "verdicts": out}
+        out += judge.reapprove(stored, ws.models[model.name], stage)
+    return model.with_verdicts(out)
 
 
-def _deleted(m: AffectedModel) -> dict[str, Any]:
-    return {
-        "name": m.name,
-        "version": None,
-        "stage": None,
-        "status": "deleted",
-        "reasons": list(m.reasons),
-        "base_version": None,
-        "metrics": [],
-        "baseline": None,
-        "slices": {},
-        "data_checks": None,
-        "verdicts": [],
-        "hashes": {},
-        "artifact_bytes": None,
-        "versions": {},
-        "cached": False,
-        "error": None,
-    }
+def _deleted(m: AffectedModel) -> ModelReport:
+    from .reportdata import ModelReport
+
+    return ModelReport(name=m.name, status="deleted", reasons=tuple(m.reasons))
 
 
 def refuse_committed_state(repo: Path, ref: str, config: Config) -> None:
@@ -336,7 +331,7 @@ def refuse_tracked(repo: Path, ref: str, store: str) -> None:
 
 def _judge_all(
     repo: Path, ws: Workspace, judge: Judge, the_plan: Plan, live: list[AffectedModel]
-) -> list[dict[str, Any]]:
+) -> list[ModelReport]:
     """Each affected dataset is checked once and the registry read once, for all models."""
     from . import registry
     from .datachecks import check_with_base
@@ -359,14 +354,14 @@ def _judge(
     affected: AffectedModel,
     checks_by_dataset: Mapping[str, Any],
     history: Any,
-) -> dict[str, Any]:
+) -> ModelReport:
     """One model: trained once, then every changed entry of its stage map judged by that
     stage's policies (the judge module: the same path promote and audit take)."""
     from dataclasses import replace
 
     from .baseline import base_model, from_registry
     from .judge import artifact_changed, builtin_version_checks, stage_changes
-    from .policy import Candidate, Verdict
+    from .policy import Candidate
     from .training import train
     from .trend import points as trend_points
 
@@ -432,52 +427,51 @@ def _judge(
             # the report's baseline: what the registry holds in the target stage,
             # whether or not a no_regression rule names that stage
             shown = from_registry(history, j.change.stage) or next(iter(j.baselines.values()), None)
-    return {
-        "name": affected.name,
-        "version": model.version,
-        "stage": "; ".join(c.describe() for c in changes) or _stages_text(model.stages),
-        "stages": dict(model.stages),
-        "status": affected.status,
-        "reasons": reasons,
-        "judged_owners": owners,
-        "base_version": base_version,
-        "metrics": [
-            {
-                "name": name,
-                "baseline": shown.metrics.get(name) if shown else None,
-                "candidate": result.metrics.get(name),
-                "primary": name == model.evaluation.primary,
-            }
+    from .reportdata import BaselineRef, Hashes, MetricRow, ModelReport
+
+    return ModelReport(
+        name=affected.name,
+        status=affected.status,
+        version=model.version,
+        stage="; ".join(c.describe() for c in changes) or _stages_text(model.stages),
+        stages=dict(model.stages),
+        reasons=tuple(reasons),
+        judged_owners=tuple(owners) if owners is not None else None,
+        base_version=base_version,
+        metrics=tuple(
+            MetricRow(
+                name=name,
+                baseline=shown.metrics.get(name) if shown else None,
+                candidate=result.metrics.get(name),
+                primary=name == model.evaluation.primary,
+            )
             for name in model.evaluation.metrics
-        ],
-        "baseline": (
-            {"version": shown.version, "stage": shown.stage, "source": shown.source}
-            if shown
-            else None
         ),
-        "slices": result.slice_metrics,
-        "data_checks": checks.to_dict(),
-        "verdicts": [v.to_dict() for v in verdicts],
-        "hashes": {
-            "data_sha256": result.data_sha256,
-            "suite_sha256": result.suite_sha256,
-            "artifact_sha256": result.artifact_sha256,
-            "manifest_digest": result.manifest_digest,
-        },
-        "artifact_bytes": result.artifact_bytes,
-        "versions": dict(result.versions),
-        "cached": result.cached,
-        "error": None,
-        "key": result.key,
-        "trend": trend_points(
-            history,
-            # the stage this change moves (the last one named), else the first it asks for
-            changes[-1].stage if changes else next(iter(model.stages), None),
-            model.evaluation.primary,
-            model.version,
-            result.metrics.get(model.evaluation.primary),
+        baseline=BaselineRef(shown.version, shown.stage, shown.source) if shown else None,
+        slices=result.slice_metrics,
+        data_checks=checks.to_dict(),
+        verdicts=tuple(verdicts),
+        hashes=Hashes(
+            data_sha256=result.data_sha256,
+            suite_sha256=result.suite_sha256,
+            artifact_sha256=result.artifact_sha256,
+            manifest_digest=result.manifest_digest,
         ),
-    }
+        artifact_bytes=result.artifact_bytes,
+        versions=dict(result.versions),
+        cached=result.cached,
+        key=result.key,
+        trend=tuple(
+            trend_points(
+                history,
+                # the stage this change moves (the last one named), else the first it asks for
+                changes[-1].stage if changes else next(iter(model.stages), None),
+                model.evaluation.primary,
+                model.version,
+                result.metrics.get(model.evaluation.primary),
+            )
+        ),
+    )
 
 
 def _stages_text(stages: Mapping[str, str]) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import git, registry
+from . import git, registry, reportdata
 from .baseline import base_model
 from .changes import AffectedModel, plan, resolve
 from .errors import CheckFailed, TagConflict, UsageError
@@ -43,6 +43,7 @@ from .judge import (
 from .manifest import Model, Signing
 from .policy import Candidate, Verdict
 from .pr import code_owners, refuse_committed_state, team_handles
+from .reportdata import ReportData
 from .workspace import Loaded, Workspace, load
 
 METRIC_TOLERANCE = 1e-9
@@ -251,7 +252,11 @@ def run(
             outcome.comment = forge.comment(merged, summary_markdown(outcome)).location
         return outcome
     refuse_committed_state(repo, after_sha, ws.config)
-    report = forge.saved_report_data(merged.head_sha) if merged and merged.verified else None
+    report = (
+        reportdata.read(forge.saved_report_data(merged.head_sha))
+        if merged and merged.verified
+        else None
+    )
     # Every model is trained, cross-checked and judged before any tag is made: a
     # metrics mismatch in one model of the merge promotes none of them.
     prepared = [
@@ -366,7 +371,7 @@ def _prepare(
     affected: AffectedModel,
     changes: Sequence[StageChange],
     pr: PullRequest | None,
-    report: Mapping[str, Any] | None,
+    report: ReportData | None,
     before_sha: str,
     after_sha: str,
     ci_run_url: str | None,
@@ -679,24 +684,22 @@ def _last_tag(history: registry.ModelHistory, stage: str, kind: str) -> list[str
 
 
 def _check_against_report(
-    name: str, metrics: Mapping[str, float | None], report: Mapping[str, Any] | None
+    name: str, metrics: Mapping[str, float | None], report: ReportData | None
 ) -> bool:
-    """The retrained metrics must equal what the pull request's report showed."""
-    if report is None:
-        return False
-    entry = next((m for m in report.get("models", []) if m.get("name") == name), None)
+    """The retrained metrics must equal what the pull request's report showed (a block of
+    another schema, or a malformed one, is no report: the promotion says it was not
+    cross-checked)."""
+    entry = report.model(name) if report is not None else None
     if entry is None:
         return False
-    for row in entry.get("metrics", []):
-        shown, now = row.get("candidate"), metrics.get(row.get("name"))
+    for row in entry.metrics:
+        shown, now = row.candidate, metrics.get(row.name)
         same = (shown is None and now is None) or (
-            shown is not None
-            and now is not None
-            and abs(float(shown) - float(now)) <= METRIC_TOLERANCE
+            shown is not None and now is not None and abs(shown - float(now)) <= METRIC_TOLERANCE
         )
         if not same:
             raise CheckFailed(
-                f"{name}: {row.get('name')} is {now} after retraining the merged commit, but the "
+                f"{name}: {row.name} is {now} after retraining the merged commit, but the "
                 f"pull request's report showed {shown}; the merged result differs from what "
                 "reviewers approved, so nothing was promoted"
             )

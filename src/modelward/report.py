@@ -8,9 +8,12 @@ the hidden markers, links, @-mentions, table separators and line breaks in cells
 
 The pull-request report
 -----------------------
-``render_report(data)`` takes one JSON-able mapping, built by ``pr.py``::
+``render_report(data)`` takes one JSON-able mapping: ``reportdata.ReportData.to_dict()``
+of the typed records ``pr.py`` builds (``reportdata.py`` checks them when a block is read
+back, and carries the schema version)::
 
     {
+      "schema": 1,                     # reportdata.REPORT_SCHEMA
       "head_sha": str,                 # the pull request's head commit
       "base": str, "head": str,        # the refs compared
       "summary": "pass" | "fail" | "pending",
