@@ -240,3 +240,59 @@ def test_a_review_event_reapproves_through_the_same_judge(repo: GitRepo) -> None
         "--approved-by", "bob", "--format", "json",
     )  # fmt: skip
     assert approved.exit_code == 0, approved.output
+
+
+# ---------------------------------------------------------------- deleting a model
+
+
+DIABETES = "models/diabetes/model.yaml"  # no waiver names it: it can be deleted
+
+
+def delete_diabetes(repo: GitRepo, branch: str, number: int, **kw: object) -> None:
+    repo.git("checkout", "-q", "-b", branch, "main")
+    repo.git("rm", "-q", "-r", "models/diabetes")
+    repo.git("commit", "-q", "-m", f"Retire diabetes (#{number})")
+    args = ["pr", "--repo", repo.path, "--base", "main", "--author", "frank"]
+    args += ["--pr-number", str(number), "--format", "json"]
+    for who in kw.get("approvers", ()):  # type: ignore[attr-defined]
+        args += ["--approved-by", who]
+    result = cli(*args)
+    assert result.exit_code == kw.get("code", 0), result.output
+
+
+def land_diabetes_in_staging(repo: GitRepo) -> None:
+    land = {DIABETES: {"stages": "{staging: 2.1.0}"}}
+    open_pr(repo, "d210", 1, change=land, author="frank", approvers=("erin",))
+    before = merge(repo, "d210", 1, author="frank", approvers=("erin",))
+    assert promote(repo, before).exit_code == 0
+
+
+def test_deleting_a_model_takes_it_out_of_its_stages_with_their_approvals(repo: GitRepo) -> None:
+    land_diabetes_in_staging(repo)
+    # without approvals the deletion waits for staging's owners, like removing the entry
+    delete_diabetes(repo, "retire-unapproved", 2, code=1)
+    repo.git("checkout", "-q", "main")
+    delete_diabetes(repo, "retire", 3, approvers=("erin",))
+
+    result = promote(repo, merge(repo, "retire", 3, author="frank", approvers=("erin",)))
+
+    assert result.exit_code == 0, result.output
+    assert "BYPASS" not in result.stdout
+    assert "diabetes#staging!#" in result.stdout, result.stdout
+    assert not status_of(repo.path, "diabetes").get("actual")
+
+
+def test_a_model_deleted_without_approvals_is_a_bypass_in_git(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """The attacker deletes the manifest to take a model out of staging unapproved."""
+    land_diabetes_in_staging(repo)
+    delete_diabetes(repo, "retire", 2, code=1)
+
+    result = promote(repo, merge(repo, "retire", 2, author="frank"))
+
+    assert "BYPASS" in result.stdout, result.output
+    clone = fresh_clone(repo, tmp_path / "auditor")
+    code, report = audit_json(clone)
+    assert code == 1
+    assert "diabetes#staging!#" in str(report) and "bypass" in str(report).lower()

@@ -26,10 +26,10 @@ from .yamlio import load_bytes
 if TYPE_CHECKING:  # pydantic records: imported at run time only when there is work
     from .governance import Governance
     from .judge import Judge
-    from .manifest import Config
+    from .manifest import Config, Model
     from .policy import Verdict
     from .reportdata import ModelReport, ReportData
-    from .workspace import Workspace
+    from .workspace import Loaded, Workspace
 
 EXIT_BY_SUMMARY = {"pass": 0, "fail": 1, "pending": 1}
 STATE_BY_SUMMARY: dict[str, State] = {"pass": "success", "fail": "failure", "pending": "pending"}
@@ -131,6 +131,7 @@ def _judge_change(
     The policies come from the base branch; only the affected models' manifests and
     datasets are loaded from the work tree.
     """
+    from .baseline import base_model
     from .governance import governance_at
     from .judge import Judge, approvals_of
     from .policy import summarize
@@ -141,10 +142,19 @@ def _judge_change(
     refuse_committed_state(repo, the_plan.head, rules.config)
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
-    owners = code_owners(repo, the_plan.base, [ws.models[m.name].doc.path for m in live])
+    # a deleted model's stages are judged by its base manifest (the base branch's tip)
+    gone: dict[str, Loaded[Model]] = {}
+    for m in the_plan.models:
+        found = base_model(repo, the_plan.base, m.name) if m.name not in ws.models else None
+        if found is not None:
+            gone[m.name] = found
+    paths = [ws.models[m.name].doc.path for m in live] + [g.doc.path for g in gone.values()]
+    owners = code_owners(repo, the_plan.base, paths)
     handles = team_handles(
         rules,
-        [ws.models[m.name].record.owners for m in live] + [owners.owners],
+        [ws.models[m.name].record.owners for m in live]
+        + [g.record.owners for g in gone.values()]
+        + [owners.owners],
         governance=bool(the_plan.governance_files),
     )
     pr = forge.pull_request(the_plan.head, base, teams=handles)
@@ -160,7 +170,8 @@ def _judge_change(
         models = [_reapprove(m, ws, judge) for m in earlier]
     else:
         models = _judge_all(repo, ws, judge, the_plan, live)
-        models += [_deleted(m) for m in the_plan.models if m.status == "deleted"]
+        deleted = [m for m in the_plan.models if m.status == "deleted"]
+        models += [_deleted(m, gone.get(m.name), judge) for m in deleted]
     verdicts = [v for m in models for v in m.verdicts] + governance
     summary = summarize(verdicts) if verdicts else "pass"
     return pr, models, governance, summary
@@ -278,10 +289,28 @@ def _reapprove(model: ModelReport, ws: Workspace, judge: Judge) -> ModelReport:
     return model.with_verdicts(out)
 
 
-def _deleted(m: AffectedModel) -> ModelReport:
+def _deleted(m: AffectedModel, base: Loaded[Model] | None, judge: Judge) -> ModelReport:
+    """A deleted model takes every stage of its base manifest away: each is a removal,
+    judged by that stage's approvals rules (with the base's owners), as a removed entry is."""
+    from dataclasses import replace
+
+    from .judge import stage_changes
     from .reportdata import ModelReport
 
-    return ModelReport(name=m.name, status="deleted", reasons=tuple(m.reasons))
+    if base is None:
+        return ModelReport(name=m.name, status="deleted", reasons=tuple(m.reasons))
+    judge = replace(judge, owners=list(base.record.owners))
+    changes = stage_changes(base.record, None, judge.rules.config.stage_names)
+    verdicts = [v for c in changes for v in judge.removal(base, c.stage)]
+    return ModelReport(
+        name=m.name,
+        status="deleted",
+        version=base.record.version,
+        stage="; ".join(c.describe() for c in changes) or None,
+        reasons=tuple(m.reasons),
+        judged_owners=tuple(base.record.owners),
+        verdicts=tuple(verdicts),
+    )
 
 
 def refuse_committed_state(repo: Path, ref: str, config: Config) -> None:

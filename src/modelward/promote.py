@@ -177,7 +177,16 @@ def run(
     moved: list[tuple[AffectedModel, list[StageChange]]] = []
     live = [m for m in the_plan.models if m.status != "deleted"]
     ws = load(repo, only_models=[m.name for m in live])
-    histories = registry.read(repo, models=[m.name for m in live]).models
+    histories = registry.read(repo, models=[m.name for m in the_plan.models]).models
+    # a deleted model takes every stage of its base manifest away (each one an unassignment)
+    manifests = {m.name: ws.models[m.name] for m in live}
+    for affected in the_plan.models:
+        gone = None if affected.name in manifests else base_model(repo, before_sha, affected.name)
+        if gone is not None:
+            manifests[affected.name] = gone
+            changes = stage_changes(gone.record, None, ws.config.stage_names)
+            if changes:
+                moved.append((affected, changes))
     unbumped: list[str] = []
     for affected in live:
         old = base_model(repo, before_sha, affected.name)
@@ -208,10 +217,10 @@ def run(
         return outcome
     rules = governance_at(repo, before_sha)
     _refuse_off_default_branch(repo, after_sha, rules.config.default_branch)
-    owners = code_owners(repo, before_sha, [ws.models[a.name].doc.path for a, _ in moved])
+    owners = code_owners(repo, before_sha, [manifests[a.name].doc.path for a, _ in moved])
     handles = team_handles(
         rules,
-        [ws.models[a.name].record.owners for a, _ in moved] + [owners.owners],
+        [manifests[a.name].record.owners for a, _ in moved] + [owners.owners],
         governance=bool(the_plan.governance_files),
     )
     merged = forge.merged_pull_request(after_sha, teams=handles)
@@ -264,7 +273,7 @@ def run(
             repo,
             ws,
             judge,
-            affected,
+            manifests[affected.name],
             changes,
             pr,
             report,
@@ -300,7 +309,9 @@ def run(
                     created=op_created,
                     bypass=bool(op.blocking),
                     blocking=op.blocking,
-                    report_checked=p.report_checked or op.version != model.version,
+                    report_checked=p.report_checked
+                    or op.version != model.version
+                    or op.action == "unassign",
                     release=release if op.version == model.version else None,
                     note="" if op_created else "already promoted; nothing new to tag",
                     action=op.action,
@@ -368,7 +379,7 @@ def _prepare(
     repo: Path,
     ws: Workspace,
     judge: Judge,
-    affected: AffectedModel,
+    loaded: Loaded[Model],
     changes: Sequence[StageChange],
     pr: PullRequest | None,
     report: ReportData | None,
@@ -383,9 +394,8 @@ def _prepare(
     from .datachecks import check_with_base
     from .training import train
 
-    name = affected.name
-    loaded = ws.models[name]
     model = loaded.record
+    name = model.name
     old = base_model(repo, before_sha, name)
     # the base's owners, as pr used
     judge = replace(judge, owners=list(old.record.owners) if old is not None else None)
