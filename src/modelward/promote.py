@@ -502,6 +502,15 @@ def _prepare(
             verdicts=tuple(_payload_verdict(v) for v in verdicts),
             waivers=tuple(_payload_waiver(v) for v in verdicts if v.waived),
             bypass=bool(blocking),
+            # what no earlier tag records: the base branch's model no_regression compared
+            # with (so audit --verify can judge the rule again)
+            baselines=tuple(
+                registry.RecordedBaseline(
+                    s, b.version, {k: v for k, v in b.metrics.items() if v is not None}, b.source
+                )
+                for s, b in sorted(j.baselines.items())
+                if b.source != "registry"
+            ),
             **pr_fields,
         )
         ops.append(_StageOp(c, held, evidence, blocking))

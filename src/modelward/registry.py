@@ -160,6 +160,35 @@ class WaiverUse:
 
 
 @dataclass(frozen=True)
+class RecordedBaseline:
+    """A baseline no earlier tag records: the base branch's model, trained at promote
+    because nothing was registered in the compared stage. Recorded so that `audit
+    --verify` can judge no_regression again from git alone."""
+
+    stage: str
+    version: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    source: str = "base-branch"
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "version": self.version,
+            "source": self.source,
+            "metrics": {k: float(v) for k, v in self.metrics.items()},
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> RecordedBaseline:
+        return cls(
+            stage=_str(data, "stage"),
+            version=_str(data, "version"),
+            metrics=_scores(data.get("metrics") or {}, "baselines.metrics"),
+            source=_str(data, "source"),
+        )
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What a registry tag records about the decision it makes (the YAML payload)."""
 
@@ -191,6 +220,9 @@ class Evidence:
     merge_commit: str | None = None
     ci_run_url: str | None = None
     library_versions: Mapping[str, str] = field(default_factory=dict)
+    baselines: tuple[RecordedBaseline, ...] = ()
+    """The base-branch baselines no_regression compared with (registered ones are read
+    from earlier tags)."""
 
     def to_payload(self) -> dict[str, Any]:
         """A plain mapping for YAML: `modelward: 1` first, absent fields left out."""
@@ -221,6 +253,8 @@ class Evidence:
             out["approvers"] = list(self.approvers)
         if self.library_versions:
             out["library_versions"] = dict(self.library_versions)
+        if self.baselines:
+            out["baselines"] = [b.to_payload() for b in self.baselines]
         return out
 
     @classmethod
@@ -272,6 +306,10 @@ class Evidence:
         kwargs["approvers"] = _strings(data.get("approvers") or [], "approvers")
         libs = _mapping(data.get("library_versions") or {}, "library_versions")
         kwargs["library_versions"] = {str(k): str(v) for k, v in libs.items()}
+        kwargs["baselines"] = tuple(
+            RecordedBaseline.from_payload(b)
+            for b in _records(data.get("baselines") or [], "baselines")
+        )
         return cls(**kwargs)
 
     def headline(self) -> str:
