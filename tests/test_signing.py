@@ -438,3 +438,26 @@ def test_re_running_promote_makes_no_second_bypass_tag(
 
     assert [t for t in origin_tags(repo) if t.startswith("modelward/bypass/")] == [name]
     assert repo.git("ls-remote", "origin", f"refs/tags/{name}") == recorded
+
+
+def test_a_runner_holding_its_own_signed_copy_of_a_record_takes_origins_on_fetch(
+    tmp_path: Path, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runners record the same bypass; their signatures differ (another tagger date)
+    while the payloads are equal. The one whose push lost fetches before its re-run: it
+    takes origin's tag object instead of failing with "tags differ"."""
+    repo = make_repo(tmp_path)
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(repo.origin), str(other)], check=True)
+    record = registry.Bypass(merge_commit=repo.head(), findings=("staging/approvals: 0 of 1",))
+    sign = bot_signing(keys["bot"])
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:00Z")
+    name, _ = registry.record_bypass(other, record, sign=sign)
+    registry.push_tags(other, "origin", [name])
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:07Z")
+    assert registry.record_bypass(repo.path, record, sign=sign) == (name, True)
+
+    registry.fetch_tags(repo.path, "origin")
+
+    assert repo.git("rev-parse", name) == repo.git("-C", str(other), "rev-parse", name)
+    assert registry.record_bypass(repo.path, record, sign=sign) == (name, False)

@@ -754,8 +754,8 @@ def _adopt(repo: Path, name: str, theirs: _RawTag) -> None:
 def fetch_tags(repo: Path, remote: str) -> None:
     """Fetch every tag from `remote`. A local tag that differs from the remote's copy in
     payload or target is a TagConflict (tags are never overwritten, neither here nor
-    there); one that differs only in its tag object (another runner's timestamp) takes
-    the remote's object."""
+    there); one that differs only in its tag object (another runner's timestamp or
+    signature) takes the remote's object."""
     repo = Path(repo)
     try:
         git.run(repo, "fetch", remote, "refs/tags/*:refs/tags/*")
@@ -772,7 +772,9 @@ def fetch_tags(repo: Path, remote: str) -> None:
             mine is None
             or theirs is None
             or theirs.object_type != "tag"
-            or (mine.commit, mine.contents) != (theirs.commit, theirs.contents)
+            or mine.commit != theirs.commit
+            # signatures differ between runners (they sign the tagger date): payloads count
+            or signing.unsigned(mine.contents) != signing.unsigned(theirs.contents)
         ):
             differ.append(name)
     if differ:
