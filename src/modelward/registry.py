@@ -792,8 +792,8 @@ def _adopt(repo: Path, name: str, theirs: _RawTag) -> None:
 def fetch_tags(repo: Path, remote: str) -> None:
     """Fetch every tag from `remote`. A local tag that differs from the remote's copy in
     payload or target is a TagConflict (tags are never overwritten, neither here nor
-    there); one that differs only in its tag object (another runner's timestamp) takes
-    the remote's object."""
+    there); one that differs only in its tag object (another runner's timestamp or
+    signature) takes the remote's object."""
     repo = Path(repo)
     try:
         git.run(repo, "fetch", remote, "refs/tags/*:refs/tags/*")
@@ -810,7 +810,9 @@ def fetch_tags(repo: Path, remote: str) -> None:
             mine is None
             or theirs is None
             or theirs.object_type != "tag"
-            or (mine.commit, mine.contents) != (theirs.commit, theirs.contents)
+            or mine.commit != theirs.commit
+            # signatures differ between runners (they sign the tagger date): payloads count
+            or signing.unsigned(mine.contents) != signing.unsigned(theirs.contents)
         ):
             differ.append(name)
     if differ:
@@ -929,28 +931,40 @@ def bypass_tag(merge_commit: str) -> str:
     return f"{BYPASS_PREFIX}{merge_commit[:12]}"
 
 
-def record_bypass(repo: Path, bypass: Bypass) -> tuple[str, bool]:
-    """Create the annotated bypass tag of a merge (idempotent); (name, created)."""
+def record_bypass(repo: Path, bypass: Bypass, *, sign: Signing | None = None) -> tuple[str, bool]:
+    """Create the annotated bypass tag of a merge (idempotent); (name, created).
+
+    Signed with `sign` like every registry tag, so that whoever can push tags cannot
+    replace the record (say which files were loosened) unnoticed: `audit --verify`
+    checks its signature. An existing tag with the same payload and target is kept
+    whether or not it is signed (payloads are compared without their signatures)."""
+    repo = Path(repo)
     name = bypass_tag(bypass.merge_commit)
     body = yaml.safe_dump(bypass.to_payload(), sort_keys=False, allow_unicode=True)
     headline = f"BYPASS: merge {bypass.merge_commit[:12]} went in without required approval"
     if bypass.pr_number is not None:
         headline += f" (PR #{bypass.pr_number})"
     message = f"{headline}\n\n{body}"
-    existing = _local_tag(Path(repo), name)
+    existing = _local_tag(repo, name)
     if existing is None:
-        git.run(
-            Path(repo),
-            "tag",
-            "--annotate",
-            "--cleanup=verbatim",
-            "--file=-",
-            "--no-sign",
-            name,
-            bypass.merge_commit,
-            input=message.encode("utf-8"),
-        )
-        return name, True
+        try:
+            git.run(
+                repo,
+                *signing.git_options(sign, repo),
+                "tag",
+                "--annotate",
+                "--cleanup=verbatim",
+                "--file=-",
+                signing.sign_flag(sign),
+                name,
+                bypass.merge_commit,
+                input=message.encode("utf-8"),
+            )
+            return name, True
+        except GitError:
+            existing = _local_tag(repo, name)  # someone else created it meanwhile
+            if existing is None:
+                raise
     _check_same(name, existing, bypass.merge_commit, message, where="locally")
     return name, False
 
@@ -961,7 +975,7 @@ def read_bypasses(repo: Path) -> list[Bypass]:
     out: list[Bypass] = []
     for raw in _for_each_ref(Path(repo), f"refs/tags/{BYPASS_PREFIX}"):
         commit = raw.commit or ""
-        _, _, rest = raw.contents.partition("\n\n")
+        _, _, rest = signing.unsigned(raw.contents).partition("\n\n")
         try:
             data = yaml.safe_load(rest) if rest.strip() else None
         except yaml.YAMLError:
