@@ -320,3 +320,144 @@ def test_gpg_signed_tags_verify_against_armored_allowed_keys(tmp_path: Path) -> 
         mp.undo()
     assert list(problems) == ["churn@v1.4.0"]
     assert problems["churn@v1.4.0"].startswith("its signature is not from a key")
+
+
+# ---------------------------------------------------------------- bypass records
+
+
+def loosened_under_signing(tmp_path: Path, keys: dict[str, Path]) -> tuple[GitRepo, str]:
+    """Signing on main, then a policy change merged without governance approval and
+    promoted: the bypass record is made. Returns the repo and the bypass tag's name."""
+    from helpers_flow import merge, promote
+
+    repo = make_repo(tmp_path)
+    repo.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
+    enable_signing(repo, keys["bot"], allowed_line("modelward-bot", keys["bot"]))
+    staging = (repo.path / "policies/staging.yaml").read_text()
+    rule = "  - approvals: {min: 1, from: owners, exclude_author: true}\n"
+    assert rule in staging
+    # (no `modelward pr` run: it would judge every model again; the merge goes in anyway)
+    repo.git("checkout", "-q", "-b", "loosen", "main")
+    repo.commit("Loosen staging", {"policies/staging.yaml": staging.replace(rule, "")})
+    result = promote(repo, merge(repo, "loosen", 9, approvers=("dana",)))
+    assert result.exit_code == 0, result.output
+    return repo, f"modelward/bypass/{repo.head()[:12]}"
+
+
+def test_a_bypass_recorded_with_signing_on_is_signed_and_verifies_from_a_fresh_clone(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    from helpers_flow import audit_json, fresh_clone, origin_tags
+
+    repo, name = loosened_under_signing(tmp_path, keys)
+
+    assert name in origin_tags(repo)
+    clone = fresh_clone(repo, tmp_path / "auditor")
+    contents = subprocess.run(
+        ["git", "for-each-ref", "--format=%(contents)", f"refs/tags/{name}"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "-----BEGIN SSH SIGNATURE-----" in contents
+    # plain git agrees: the bot's key, as the allowed signers of main list it
+    allowed = f"gpg.ssh.allowedSignersFile={clone / ALLOWED}"
+    subprocess.run(
+        ["git", "-c", "gpg.format=ssh", "-c", allowed, "verify-tag", name],
+        cwd=clone,
+        capture_output=True,
+        check=True,
+    )
+    code, data = audit_json(clone)
+    assert code == 1  # the bypass itself is a finding; its signature is not
+    findings = data["verification"]["findings"]  # type: ignore[index]
+    assert [(f["tag"], f["check"]) for f in findings] == [(name, "bypass")]
+    # the payload reads through the signature: the loosened file is named
+    assert "policies/staging.yaml" in findings[0]["message"]
+
+
+@pytest.mark.parametrize("forger", [None, "mallory"], ids=["unsigned", "foreign-signed"])
+def test_a_bypass_record_replaced_by_someone_with_tag_push_rights_is_a_signature_finding(
+    tmp_path: Path, keys: dict[str, Path], forger: str | None
+) -> None:
+    from helpers_flow import audit_json, fresh_clone
+
+    repo, name = loosened_under_signing(tmp_path, keys)
+    # the attacker: clones origin, rewrites the record to blame another file, deletes the
+    # tag on origin and pushes the forgery under the same name at the same commit
+    attacker = fresh_clone(repo, tmp_path / "attacker")
+    original = subprocess.run(
+        ["git", "for-each-ref", "--format=%(contents)", f"refs/tags/{name}"],
+        cwd=attacker,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    forged = signing.unsigned(original).replace("policies/staging.yaml", "policies/README.md")
+    assert forged != signing.unsigned(original)
+
+    def run(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=attacker, capture_output=True, check=True)
+
+    run("tag", "-d", name)
+    run("push", "-q", "origin", f":refs/tags/{name}")
+    who = ["-c", "user.name=mallory", "-c", "user.email=m@example.com"]
+    if forger is not None:
+        who += ["-c", "gpg.format=ssh", "-c", f"user.signingKey={keys[forger]}"]
+    how = "--sign" if forger is not None else "--no-sign"
+    run(*who, "tag", how, "--cleanup=verbatim", "-m", forged, name, repo.head())
+    run("push", "-q", "origin", f"refs/tags/{name}")
+
+    code, data = audit_json(fresh_clone(repo, tmp_path / "auditor"))
+
+    assert code == 1
+    findings = {
+        (f["tag"], f["check"]): f["message"]
+        for f in data["verification"]["findings"]  # type: ignore[index]
+    }
+    assert set(findings) == {(name, "bypass"), (name, "signature")}
+    assert "policies/README.md" in findings[(name, "bypass")]  # the forged claim reads ...
+    why = "is not signed" if forger is None else "its signature is not from a key"
+    assert findings[(name, "signature")].startswith(why)  # ... and is caught
+
+
+def test_re_running_promote_makes_no_second_bypass_tag(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    from helpers_flow import fresh_clone, origin_tags
+
+    repo, name = loosened_under_signing(tmp_path, keys)
+    before = repo.git("rev-parse", "HEAD^1")
+    recorded = repo.git("ls-remote", "origin", f"refs/tags/{name}")
+    runner = fresh_clone(repo, tmp_path / "runner")  # another machine, another tagger date
+
+    for where in (repo.path, runner):
+        result = cli("promote", "--repo", where, "--before", before)
+        assert result.exit_code == 0, result.output
+
+    assert [t for t in origin_tags(repo) if t.startswith("modelward/bypass/")] == [name]
+    assert repo.git("ls-remote", "origin", f"refs/tags/{name}") == recorded
+
+
+def test_a_runner_holding_its_own_signed_copy_of_a_record_takes_origins_on_fetch(
+    tmp_path: Path, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runners record the same bypass; their signatures differ (another tagger date)
+    while the payloads are equal. The one whose push lost fetches before its re-run: it
+    takes origin's tag object instead of failing with "tags differ"."""
+    repo = make_repo(tmp_path)
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(repo.origin), str(other)], check=True)
+    record = registry.Bypass(merge_commit=repo.head(), findings=("staging/approvals: 0 of 1",))
+    sign = bot_signing(keys["bot"])
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:00Z")
+    name, _ = registry.record_bypass(other, record, sign=sign)
+    registry.push_tags(other, "origin", [name])
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T10:00:07Z")
+    assert registry.record_bypass(repo.path, record, sign=sign) == (name, True)
+
+    registry.fetch_tags(repo.path, "origin")
+
+    assert repo.git("rev-parse", name) == repo.git("-C", str(other), "rev-parse", name)
+    assert registry.record_bypass(repo.path, record, sign=sign) == (name, False)

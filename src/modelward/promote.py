@@ -253,8 +253,17 @@ def run(
         )
     if findings:
         outcome.bypass = tuple(findings)
+        # signed per the BASE's modelward.yaml (the config that judged this merge): the
+        # merge being recorded may itself be the unapproved change that drops or swaps
+        # registry.signing, and the record of a bypass must not be shaped by the bypass
         outcome.bypass_tag = _record_bypass(
-            repo, outcome, merged, the_plan.governance_files, push, remote
+            repo,
+            outcome,
+            merged,
+            the_plan.governance_files,
+            push,
+            remote,
+            sign=rules.config.registry.signing,
         )
     if not moved:
         if merged is not None and findings:
@@ -341,8 +350,11 @@ def _record_bypass(
     files: Sequence[str],
     push: bool,
     remote: str,
+    *,
+    sign: Signing | None = None,
 ) -> str:
-    """The bypass, as an annotated tag in modelward's namespace, pushed at once."""
+    """The bypass, as an annotated tag in modelward's namespace (signed with `sign`, like
+    every registry tag), pushed at once."""
     from .policy import is_governed
 
     record = registry.Bypass(
@@ -353,7 +365,7 @@ def _record_bypass(
         author=merged.author if merged else None,
         approvers=merged.approvers if merged else (),
     )
-    name, _ = registry.record_bypass(repo, record)
+    name, _ = registry.record_bypass(repo, record, sign=sign)
     if push:
         registry.push_tags(repo, remote, [name])
     return name
@@ -502,6 +514,15 @@ def _prepare(
             verdicts=tuple(_payload_verdict(v) for v in verdicts),
             waivers=tuple(_payload_waiver(v) for v in verdicts if v.waived),
             bypass=bool(blocking),
+            # what no earlier tag records: the base branch's model no_regression compared
+            # with (so audit --verify can judge the rule again)
+            baselines=tuple(
+                registry.RecordedBaseline(
+                    s, b.version, {k: v for k, v in b.metrics.items() if v is not None}, b.source
+                )
+                for s, b in sorted(j.baselines.items())
+                if b.source != "registry"
+            ),
             **pr_fields,
         )
         ops.append(_StageOp(c, held, evidence, blocking))

@@ -160,6 +160,35 @@ class WaiverUse:
 
 
 @dataclass(frozen=True)
+class RecordedBaseline:
+    """A baseline no earlier tag records: the base branch's model, trained at promote
+    because nothing was registered in the compared stage. Recorded so that `audit
+    --verify` can judge no_regression again from git alone."""
+
+    stage: str
+    version: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    source: str = "base-branch"
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "version": self.version,
+            "source": self.source,
+            "metrics": {k: float(v) for k, v in self.metrics.items()},
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> RecordedBaseline:
+        return cls(
+            stage=_str(data, "stage"),
+            version=_str(data, "version"),
+            metrics=_scores(data.get("metrics") or {}, "baselines.metrics"),
+            source=_str(data, "source"),
+        )
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What a registry tag records about the decision it makes (the YAML payload)."""
 
@@ -191,6 +220,9 @@ class Evidence:
     merge_commit: str | None = None
     ci_run_url: str | None = None
     library_versions: Mapping[str, str] = field(default_factory=dict)
+    baselines: tuple[RecordedBaseline, ...] = ()
+    """The base-branch baselines no_regression compared with (registered ones are read
+    from earlier tags)."""
 
     def to_payload(self) -> dict[str, Any]:
         """A plain mapping for YAML: `modelward: 1` first, absent fields left out."""
@@ -221,6 +253,8 @@ class Evidence:
             out["approvers"] = list(self.approvers)
         if self.library_versions:
             out["library_versions"] = dict(self.library_versions)
+        if self.baselines:
+            out["baselines"] = [b.to_payload() for b in self.baselines]
         return out
 
     @classmethod
@@ -272,6 +306,10 @@ class Evidence:
         kwargs["approvers"] = _strings(data.get("approvers") or [], "approvers")
         libs = _mapping(data.get("library_versions") or {}, "library_versions")
         kwargs["library_versions"] = {str(k): str(v) for k, v in libs.items()}
+        kwargs["baselines"] = tuple(
+            RecordedBaseline.from_payload(b)
+            for b in _records(data.get("baselines") or [], "baselines")
+        )
         return cls(**kwargs)
 
     def headline(self) -> str:
@@ -754,8 +792,8 @@ def _adopt(repo: Path, name: str, theirs: _RawTag) -> None:
 def fetch_tags(repo: Path, remote: str) -> None:
     """Fetch every tag from `remote`. A local tag that differs from the remote's copy in
     payload or target is a TagConflict (tags are never overwritten, neither here nor
-    there); one that differs only in its tag object (another runner's timestamp) takes
-    the remote's object."""
+    there); one that differs only in its tag object (another runner's timestamp or
+    signature) takes the remote's object."""
     repo = Path(repo)
     try:
         git.run(repo, "fetch", remote, "refs/tags/*:refs/tags/*")
@@ -772,7 +810,9 @@ def fetch_tags(repo: Path, remote: str) -> None:
             mine is None
             or theirs is None
             or theirs.object_type != "tag"
-            or (mine.commit, mine.contents) != (theirs.commit, theirs.contents)
+            or mine.commit != theirs.commit
+            # signatures differ between runners (they sign the tagger date): payloads count
+            or signing.unsigned(mine.contents) != signing.unsigned(theirs.contents)
         ):
             differ.append(name)
     if differ:
@@ -891,28 +931,40 @@ def bypass_tag(merge_commit: str) -> str:
     return f"{BYPASS_PREFIX}{merge_commit[:12]}"
 
 
-def record_bypass(repo: Path, bypass: Bypass) -> tuple[str, bool]:
-    """Create the annotated bypass tag of a merge (idempotent); (name, created)."""
+def record_bypass(repo: Path, bypass: Bypass, *, sign: Signing | None = None) -> tuple[str, bool]:
+    """Create the annotated bypass tag of a merge (idempotent); (name, created).
+
+    Signed with `sign` like every registry tag, so that whoever can push tags cannot
+    replace the record (say which files were loosened) unnoticed: `audit --verify`
+    checks its signature. An existing tag with the same payload and target is kept
+    whether or not it is signed (payloads are compared without their signatures)."""
+    repo = Path(repo)
     name = bypass_tag(bypass.merge_commit)
     body = yaml.safe_dump(bypass.to_payload(), sort_keys=False, allow_unicode=True)
     headline = f"BYPASS: merge {bypass.merge_commit[:12]} went in without required approval"
     if bypass.pr_number is not None:
         headline += f" (PR #{bypass.pr_number})"
     message = f"{headline}\n\n{body}"
-    existing = _local_tag(Path(repo), name)
+    existing = _local_tag(repo, name)
     if existing is None:
-        git.run(
-            Path(repo),
-            "tag",
-            "--annotate",
-            "--cleanup=verbatim",
-            "--file=-",
-            "--no-sign",
-            name,
-            bypass.merge_commit,
-            input=message.encode("utf-8"),
-        )
-        return name, True
+        try:
+            git.run(
+                repo,
+                *signing.git_options(sign, repo),
+                "tag",
+                "--annotate",
+                "--cleanup=verbatim",
+                "--file=-",
+                signing.sign_flag(sign),
+                name,
+                bypass.merge_commit,
+                input=message.encode("utf-8"),
+            )
+            return name, True
+        except GitError:
+            existing = _local_tag(repo, name)  # someone else created it meanwhile
+            if existing is None:
+                raise
     _check_same(name, existing, bypass.merge_commit, message, where="locally")
     return name, False
 
@@ -923,7 +975,7 @@ def read_bypasses(repo: Path) -> list[Bypass]:
     out: list[Bypass] = []
     for raw in _for_each_ref(Path(repo), f"refs/tags/{BYPASS_PREFIX}"):
         commit = raw.commit or ""
-        _, _, rest = raw.contents.partition("\n\n")
+        _, _, rest = signing.unsigned(raw.contents).partition("\n\n")
         try:
             data = yaml.safe_load(rest) if rest.strip() else None
         except yaml.YAMLError:
