@@ -143,7 +143,10 @@ def build(root: Path, name: str, n: int, touched: str) -> Path:
         (repo / "data" / model / "dataset.yaml").write_text(DATASET.format(name=model))
         (repo / "data" / model / "expectations.yaml").write_text(EXPECTATIONS)
         (repo / "data" / model / f"{model}.csv").write_text(csv_rows(i))
-    shutil.copytree(ROOT / "policies", repo / "policies")
+    # the example's waivers name the example's models, which this repository does not have
+    shutil.copytree(
+        ROOT / "policies", repo / "policies", ignore=shutil.ignore_patterns("waivers.yaml")
+    )
     shutil.copy2(ROOT / "modelward.yaml", repo / "modelward.yaml")
     (repo / "README.md").write_text("# Models\n")
     (repo / ".gitignore").write_text(".modelward/\n")
