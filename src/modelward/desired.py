@@ -68,20 +68,21 @@ def desired(root: Path) -> dict[str, Desired]:
     if remembered is not None and remembered.get("code") == code:
         try:
             extras = [(str(how), str(path)) for how, path in remembered["extras"]]
-            if _digest(root, extras) == remembered["inputs"]:
+            if _digest(root, extras)[1] == remembered["inputs"]:
                 return _decode(remembered["models"])
         except (_Uncacheable, OSError, KeyError, TypeError, ValueError):
             pass  # changed, or not ours to trust: validate
     try:
-        before: str | None = _digest(root, [])
+        before: str | None = _digest(root, [])[0]
     except (_Uncacheable, OSError):
         before = None
     found, extras_now = _validate(root)
     if before is not None and extras_now is not None:
         try:
-            # a file edited while validation read it must not be remembered as valid
-            if _digest(root, []) == before:
-                _write(root, code, extras_now, _digest(root, extras_now), found)
+            checkout, inputs = _digest(root, extras_now)
+            # a manifest edited while validation read it must not be remembered as valid
+            if checkout == before:
+                _write(root, code, extras_now, inputs, found)
         except (_Uncacheable, OSError):
             pass
     return found
@@ -143,7 +144,8 @@ def _installed(module: str) -> str:
     return "missing"
 
 
-def _digest(root: Path, extras: list[tuple[str, str]]) -> str:
+def _digest(root: Path, extras: list[tuple[str, str]]) -> tuple[str, str]:
+    """The digest of the checkout's manifests and listings, and of those plus `extras`."""
     h = hashlib.sha256(str(root.resolve()).encode() + b"\0")
 
     def add(*parts: str | bytes) -> None:
@@ -175,6 +177,7 @@ def _digest(root: Path, extras: list[tuple[str, str]]) -> str:
         add(entry.name, kind)
         if kind == "f" and entry.suffix in (".yaml", ".yml"):
             add(_yaml_bytes(entry))
+    checkout = h.hexdigest()
     for how, relative in extras:
         path = root
         add(how, relative)
@@ -186,7 +189,7 @@ def _digest(root: Path, extras: list[tuple[str, str]]) -> str:
                 add(fh.readline(CSV_HEADER_BYTES))
         else:
             add(_yaml_bytes(path))
-    return h.hexdigest()
+    return checkout, h.hexdigest()
 
 
 def _kind(path: Path) -> str:
