@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, cli
 
 from modelward import __version__
@@ -15,6 +16,21 @@ def test_version_prints_the_package_version() -> None:
     result = cli("--version")
     assert result.exit_code == 0
     assert result.output.strip() == f"modelward {__version__}"
+
+
+def test_the_version_read_from_the_metadata_folder_name_is_what_importlib_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    import modelward
+
+    assert modelward._from_dist_info_name() in (None, importlib.metadata.version("modelward"))
+    (tmp_path / "modelward-9.8.7.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert modelward.__version__ == "9.8.7"
+    (tmp_path / "modelward.egg-info").mkdir()  # another form: importlib.metadata decides
+    assert modelward._from_dist_info_name() is None
 
 
 def test_top_level_help_explains_the_product_in_three_lines() -> None:

@@ -1,7 +1,9 @@
 """The files users write: Model, Dataset, Policy, Waivers and the root Config.
 
 Each schema is a frozen pydantic model whose field docstrings are the reference
-documentation (README's manifest reference is generated from them). `parse` turns
+documentation (README's manifest reference is generated from them by reference.py,
+which reads them from this source; pydantic is not asked to, which would cost every
+validation a parse of this file). `parse` turns
 a yamlio.Document into a record or an InvalidInput whose problems carry the file,
 the line and the key path of every mistake.
 """
@@ -130,7 +132,6 @@ class Record(BaseModel):
         frozen=True,
         strict=True,
         populate_by_name=True,
-        use_attribute_docstrings=True,
     )
 
 

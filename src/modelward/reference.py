@@ -1,13 +1,18 @@
 """The manifest reference, rendered from the schemas so that it cannot drift.
 
 Every table row comes from a pydantic field of manifest.py: its key (alias), type,
-default and docstring. scripts/gen_reference.py writes the result into README.md
+default and docstring (read here from the source: asking pydantic to attach docstrings
+costs every command that validates a manifest a parse of manifest.py). scripts/gen_reference.py writes the result into README.md
 between the reference markers, and a test checks the README still equals `embed()`.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import functools
+import inspect
+import itertools
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -128,6 +133,7 @@ def markdown_reference() -> str:
 def _record_section(record: type[Record]) -> list[str]:
     doc = (record.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
     rows = ["| field | type | default | description |", "| --- | --- | --- | --- |"]
+    docs = field_docs(record)
     for name, info in record.model_fields.items():
         key = info.alias or name
         default = "required" if info.is_required() else f"`{_flow(_default(info))}`"
@@ -135,11 +141,40 @@ def _record_section(record: type[Record]) -> list[str]:
             "| "
             + " | ".join(
                 _cell(c)
-                for c in (f"`{key}`", type_name(info.annotation), default, info.description or "")
+                for c in (f"`{key}`", type_name(info.annotation), default, docs.get(name, ""))
             )
             + " |"
         )
     return [f"#### {record.__name__}", "", doc, "", *rows, ""]
+
+
+def field_docs(record: type[Record]) -> dict[str, str]:
+    """Each field's docstring: the string right below it in the class that declares it
+    (the class that last annotated the field, as pydantic counts fields)."""
+    out = {}
+    for name in record.model_fields:
+        owner = next(c for c in record.__mro__ if name in vars(c).get("__annotations__", {}))
+        doc = _attribute_docstrings(owner).get(name)
+        if doc is not None:
+            out[name] = doc
+    return out
+
+
+@functools.cache
+def _attribute_docstrings(cls: type) -> dict[str, str]:
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
+    out: dict[str, str] = {}
+    for previous, node in itertools.pairwise(body):
+        if (
+            isinstance(previous, ast.AnnAssign)
+            and isinstance(previous.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            out[previous.target.id] = inspect.cleandoc(node.value.value)
+    return out
 
 
 def _default(info: Any) -> Any:

@@ -500,6 +500,15 @@ class ModelHistory:
             e.kind == "assign" and e.version == version and e.stage == stage for e in self.events
         )
 
+    def registration_evidence(self, version: str) -> Evidence | None:
+        """The evidence of the registration tag of `version` (the first one that has any).
+
+        The same answer as judge.registration_evidence, without importing the schemas."""
+        for event in self.events:
+            if event.kind == "register" and event.version == version and event.evidence:
+                return event.evidence
+        return None
+
 
 @dataclass
 class Registry:

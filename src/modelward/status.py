@@ -1,6 +1,7 @@
 """Desired state (the manifests) against actual state (the registry tags), per model.
 
-Desired is what the checkout's `models/*/model.yaml` say, read with `workspace.load`:
+Desired is what the checkout's `models/*/model.yaml` say, validated with `workspace.load`
+(through desired.py, which remembers a checkout that validated, by its bytes):
 run `modelward status` on a checkout of the default branch (as the scheduled and
 on-merge workflows do) and it compares the default branch with the registry. Using the
 working tree keeps line-accurate validation errors and lets a user preview a branch.
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import registry, workspace
-from .judge import registration_evidence, training_digest
+from . import registry
+from .desired import desired
 
 
 @dataclass(frozen=True)
@@ -60,18 +61,17 @@ class StatusReport:
 
 def status(repo: Path) -> StatusReport:
     """Compare every manifest with the registry. Raises InvalidInput for broken manifests."""
-    ws = workspace.load(Path(repo))
+    models = desired(Path(repo))
     reg = registry.read(Path(repo))
     out = []
-    for name, loaded in sorted(ws.models.items()):
-        model = loaded.record
+    for name, model in sorted(models.items()):
         history = reg.history(name)
-        registered = registration_evidence(history, model.version)
-        # the digest costs a dump of the manifest: only when a tag recorded one to compare
-        digest = training_digest(model) if registered and registered.training_digest else None
+        registered = history.registration_evidence(model.version)
+        # compared only when a tag recorded a digest (one made by hand may have none)
+        digest = model.training_digest if registered and registered.training_digest else None
         out.append(compare(name, model.version, model.stages, history, digest))
     for name, history in reg.models.items():
-        if name not in ws.models:
+        if name not in models:
             out.append(_without_manifest(name, history))
     return StatusReport(sorted(out, key=lambda s: s.model))
 
@@ -91,7 +91,7 @@ def compare(
     ask for must hold nothing."""
     actual = history.stage_versions()
     problems: list[str] = []
-    registered = registration_evidence(history, version)
+    registered = history.registration_evidence(version)
     if digest and registered is not None and registered.training_digest not in (None, digest):
         # a merge changed what the manifest trains without bumping the version
         problems.append(f"the manifest builds a different artifact than registered {version}")
