@@ -387,10 +387,7 @@ def registered_candidate(
 
 def registration_evidence(history: registry.ModelHistory, version: str) -> registry.Evidence | None:
     """The evidence of the registration tag of `version` (the first one that has any)."""
-    for event in history.events:
-        if event.kind == "register" and event.version == version and event.evidence:
-            return event.evidence
-    return None
+    return history.registration_evidence(version)
 
 
 def judge_removal(

@@ -503,7 +503,7 @@ class ModelHistory:
     def registration_evidence(self, version: str) -> Evidence | None:
         """The evidence of the registration tag of `version` (the first one that has any).
 
-        The same answer as judge.registration_evidence, without importing the schemas."""
+        judge.registration_evidence asks this; status asks it without importing the schemas."""
         for event in self.events:
             if event.kind == "register" and event.version == version and event.evidence:
                 return event.evidence
