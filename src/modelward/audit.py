@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import git, registry, signing
 from .errors import UsageError
 from .hashing import file_sha256
 from .registry import Event, ModelHistory
 from .statedir import STATE_DIR
+
+if TYPE_CHECKING:
+    from .policy import Evidence
 
 # manifest and workspace (pydantic) load only for --verify: reading history stays light.
 CONFIG_FILE = "modelward.yaml"
@@ -122,19 +125,14 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
                 f"{v.policy}/{v.rule} would not have passed under the policies of "
                 f"{judged_by[:12]}: {v.reason}"
             )
-    unrecorded = [
-        f"{v.policy}/{v.rule}"
+    gaps = {
+        f"{v.policy}/{v.rule}": gap
         for v in ev.verdicts
-        if v.rule == "no_regression"
-        and v.outcome != "pass"
-        and any(r.value.against not in context.baselines for r in context._rules_of(v))
-    ]
-    if ev.bypass and not out and unrecorded:
+        if v.outcome != "pass" and (gap := context.lacks("baseline", v))
+    }
+    if ev.bypass and not out and gaps:
         # pr and promote compared with the base branch's model, which no tag records
-        out.append(
-            f"{CANNOT_RECHECK}{', '.join(unrecorded)}: the baseline was the base branch's "
-            "model, whose metrics no tag records"
-        )
+        out.append(f"{CANNOT_RECHECK}{', '.join(gaps)}: {next(iter(gaps.values()))}")
     if ev.bypass and not out:
         out.append(
             "the tag records a bypass, but its evidence passes the policies of "
@@ -500,47 +498,23 @@ class _RecheckContext:
         return judge.stage(self.candidate, self.event.stage or "", self.baselines)
 
     def missing(self, verdict: Any) -> str | None:
-        """What the evidence lacks for this failing rule to be judged, if anything."""
-        c = self.candidate
-        model = c.model.record
-        rules = self._rules_of(verdict)
-        if verdict.rule == "data_checks_pass" and c.data_checks_passed is None:
-            return "the tag records no data-check outcome"
-        if verdict.rule == "max_artifact_mb" and c.artifact_bytes is None:
-            return "the artifact's size (it is not stored in this repository)"
-        if verdict.rule in ("min_metric", "no_regression"):
-            wanted = [
-                m
-                for r in rules
-                for m in (r.value if verdict.rule == "min_metric" else {r.value.metric: 0})
-            ]
-            lost = [m for m in wanted if m not in c.metrics and m in model.evaluation.metrics]
-            if lost:
-                return f"the tag records no {', '.join(sorted(set(lost)))}"
-        if verdict.rule == "fairness_gap":
-            lost = [
-                r.value.slice
-                for r in rules
-                if r.value.slice not in c.slice_metrics
-                and r.value.slice in model.evaluation.slice_columns
-            ]
-            if lost:
-                return f"the tag records no metrics per {', '.join(lost)}"
-        if verdict.rule == "version_bump" and c.changed_artifact is None:
-            return (
-                f"no recorded artifact of version {c.base_version} to compare with, so "
-                "whether the artifact changed is unknown"
-            )
-        if (
-            verdict.rule == "approvals"
-            and "membership of" in verdict.reason
-            and "not counted:" in verdict.reason
-            and self._recorded(verdict) == "pass"
-        ):
-            # approvers were counted through a team then (the forge knew its members);
-            # the tag names the approvers but not the team's membership at that time
-            return "team membership at the time is not recorded"
-        return None
+        """What the evidence lacks for this failing rule to be judged, if anything: the
+        first gap among the evidence its kind needs (policy.RULE_TABLE)."""
+        from .policy import RULE_TABLE
+
+        kind = RULE_TABLE.get(verdict.rule)
+        needs = kind.evidence if kind is not None else ()
+        return next((gap for need in needs if (gap := self.lacks(need, verdict))), None)
+
+    def lacks(self, need: Evidence, verdict: Any) -> str | None:
+        """What the tag or this clone lacks of `need` for this verdict, when its rule's
+        kind rests on `need` (None otherwise)."""
+        from .policy import RULE_TABLE
+
+        kind = RULE_TABLE.get(verdict.rule)
+        if kind is None or need not in kind.evidence:
+            return None
+        return EVIDENCE_GAPS[need](self, verdict)
 
     def _recorded(self, verdict: Any) -> str | None:
         ev = self.event.evidence
@@ -556,6 +530,89 @@ class _RecheckContext:
         if policy is None:
             return []
         return [r for r in policy.record.rules if r.kind == verdict.rule]
+
+
+def _no_data_checks(ctx: _RecheckContext, verdict: Any) -> str | None:
+    if ctx.candidate.data_checks_passed is None:
+        return "the tag records no data-check outcome"
+    return None
+
+
+def _no_artifact_bytes(ctx: _RecheckContext, verdict: Any) -> str | None:
+    if ctx.candidate.artifact_bytes is None:
+        return "the artifact's size (it is not stored in this repository)"
+    return None
+
+
+def _no_metrics(ctx: _RecheckContext, verdict: Any) -> str | None:
+    c = ctx.candidate
+    declared = c.model.record.evaluation.metrics
+    wanted = [m for r in ctx._rules_of(verdict) for m in _metric_names(r.value)]
+    lost = sorted({m for m in wanted if m not in c.metrics and m in declared})
+    return f"the tag records no {', '.join(lost)}" if lost else None
+
+
+def _metric_names(value: Any) -> list[str]:
+    """The metrics a rule's value names: the keys of a floor mapping, or its `metric`."""
+    return [str(m) for m in value] if isinstance(value, dict) else [str(value.metric)]
+
+
+def _no_slice_metrics(ctx: _RecheckContext, verdict: Any) -> str | None:
+    c = ctx.candidate
+    lost = [
+        r.value.slice
+        for r in ctx._rules_of(verdict)
+        if r.value.slice not in c.slice_metrics
+        and r.value.slice in c.model.record.evaluation.slice_columns
+    ]
+    return f"the tag records no metrics per {', '.join(lost)}" if lost else None
+
+
+def _no_changed_artifact(ctx: _RecheckContext, verdict: Any) -> str | None:
+    c = ctx.candidate
+    if c.changed_artifact is None:
+        return (
+            f"no recorded artifact of version {c.base_version} to compare with, so "
+            "whether the artifact changed is unknown"
+        )
+    return None
+
+
+def _no_team_membership(ctx: _RecheckContext, verdict: Any) -> str | None:
+    if (
+        "membership of" in verdict.reason
+        and "not counted:" in verdict.reason
+        and ctx._recorded(verdict) == "pass"
+    ):
+        # approvers were counted through a team then (the forge knew its members);
+        # the tag names the approvers but not the team's membership at that time
+        return "team membership at the time is not recorded"
+    return None
+
+
+def _no_baseline(ctx: _RecheckContext, verdict: Any) -> str | None:
+    if any(r.value.against not in ctx.baselines for r in ctx._rules_of(verdict)):
+        return "the baseline was the base branch's model, whose metrics no tag records"
+    return None
+
+
+def _in_the_manifest(ctx: _RecheckContext, verdict: Any) -> str | None:
+    """Read from the manifest at the merge commit, which git always has."""
+    return None
+
+
+EVIDENCE_GAPS: Mapping[Evidence, Callable[[_RecheckContext, Any], str | None]] = {
+    "metrics": _no_metrics,
+    "slice_metrics": _no_slice_metrics,
+    "data_checks": _no_data_checks,
+    "artifact_bytes": _no_artifact_bytes,
+    "changed_artifact": _no_changed_artifact,
+    "approvals": _no_team_membership,
+    "baseline": _no_baseline,
+    "card": _in_the_manifest,
+    "estimator": _in_the_manifest,
+}
+"""Per evidence name (policy.Evidence): what a re-check from a tag lacks of it, if anything."""
 
 
 # ---------------------------------------------------------------- plain data

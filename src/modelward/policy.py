@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .manifest import BUILTIN_STAGES, Config, Model, Policy, Rule, Waiver, Waivers, parse
 from .manifest import Approvals as ApprovalsRule
@@ -36,21 +36,6 @@ GOVERNANCE_RULE = "governance"
 BYTES_PER_MB = 1_000_000
 EPSILON = 1e-9
 """Slack on gap and drop comparisons, so that 0.85 - 0.80 is not 'more than 0.05'."""
-
-# The manifest line each rule concerns (a key path in models/NAME/model.yaml).
-RULE_LOCS: Mapping[str, Loc] = {
-    "required_card_fields": ("card",),
-    "data_checks_pass": ("data", "dataset"),
-    "min_metric": ("evaluation", "metrics"),
-    "no_regression": ("evaluation", "metrics"),
-    "fairness_gap": ("evaluation", "slices"),
-    "approvals": ("owners",),
-    "allowed_estimators": ("model", "estimator"),
-    "max_artifact_mb": ("model",),
-    "version_bump": ("version",),
-    STAGE_ORDER_RULE: ("stages",),
-}
-
 
 # ---------------------------------------------------------------- records
 
@@ -591,26 +576,10 @@ class _Context:
     cannot name its own judges); None for the candidate's own (a new model)."""
 
     def judge(self, rule: Rule) -> tuple[Status, str]:
-        kind = rule.kind
-        if kind == "required_card_fields":
-            return self.required_card_fields(rule.value)
-        if kind == "data_checks_pass":
-            return self.data_checks_pass(rule.value)
-        if kind == "min_metric":
-            return self.min_metric(rule.value)
-        if kind == "no_regression":
-            return self.no_regression(rule.value)
-        if kind == "fairness_gap":
-            return self.fairness_gap(rule.value)
-        if kind == "approvals":
-            return self.approvals_rule(rule.value)
-        if kind == "allowed_estimators":
-            return self.allowed_estimators(rule.value)
-        if kind == "max_artifact_mb":
-            return self.max_artifact_mb(rule.value)
-        if kind == "version_bump":
-            return self.version_bump(rule.value)
-        raise ValueError(f"unknown rule kind {kind!r}")  # the schema makes this unreachable
+        kind = RULE_TABLE.get(rule.kind)
+        if kind is None:  # the schema makes this unreachable
+            raise ValueError(f"unknown rule kind {rule.kind!r}")
+        return kind.judge(self, rule.value)
 
     @property
     def model(self) -> Model:
@@ -790,6 +759,166 @@ class _Context:
         if changed:
             return "fail", f"the artifact changed but version stays {version}; bump it"
         return "pass", f"artifact unchanged; version stays {version}"
+
+
+# ---------------------------------------------------------------- the rule table
+
+Evidence = Literal[
+    "metrics",
+    "slice_metrics",
+    "data_checks",
+    "artifact_bytes",
+    "changed_artifact",
+    "approvals",
+    "baseline",
+    "card",
+    "estimator",
+]
+"""What a verdict rests on. `audit --verify` re-judges a promotion from its tag, and says
+which of these the tag (or this clone) lacks instead of calling the rule failed:
+metrics, slice_metrics, data_checks (the recorded outcome) and approvals (who approved;
+team membership is not recorded) come from the tag; artifact_bytes from the stored
+artifact; changed_artifact (the base version's registered artifact) and baseline (the
+metrics registered in a stage) from earlier tags; card and estimator from the manifest
+at the merge commit, which git always has."""
+
+EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """One kind of policy rule, in one place: how it is judged, the manifest line its
+    verdict points at, and the evidence a re-check needs. A new kind is a field of
+    manifest.Rule, a judge function and a row of RULE_TABLE."""
+
+    name: str
+    """The key in a policy's `rules:` list (a field of manifest.Rule)."""
+    judges: str
+    """What it judges, in a line (the reference's table in docs/policy.md shows it)."""
+    judge: Callable[[_Context, Any], tuple[Status, str]]
+    """(context, the rule's value) -> status and reason."""
+    loc: Loc
+    """Key path in models/NAME/model.yaml that the verdict's line points at."""
+    evidence: tuple[Evidence, ...]
+    """What the verdict rests on, in the order a re-check reports the first gap."""
+
+
+def _kinds(*kinds: RuleKind) -> dict[str, RuleKind]:
+    return {k.name: k for k in kinds}
+
+
+RULE_TABLE: Mapping[str, RuleKind] = _kinds(
+    RuleKind(
+        "required_card_fields",
+        "the named model card fields are filled in",
+        _Context.required_card_fields,
+        ("card",),
+        ("card",),
+    ),
+    RuleKind(
+        "data_checks_pass",
+        "every expectation of the model's dataset passed",
+        _Context.data_checks_pass,
+        ("data", "dataset"),
+        ("data_checks",),
+    ),
+    RuleKind(
+        "min_metric",
+        "each metric reaches its floor",
+        _Context.min_metric,
+        ("evaluation", "metrics"),
+        ("metrics",),
+    ),
+    RuleKind(
+        "no_regression",
+        "a metric drops at most max_drop against the version in a stage",
+        _Context.no_regression,
+        ("evaluation", "metrics"),
+        ("metrics", "baseline"),
+    ),
+    RuleKind(
+        "fairness_gap",
+        "a metric's spread across a slice column's values is at most max_gap",
+        _Context.fairness_gap,
+        ("evaluation", "slices"),
+        ("slice_metrics",),
+    ),
+    RuleKind(
+        "approvals",
+        "enough eligible people approved the pull request",
+        _Context.approvals_rule,
+        ("owners",),
+        ("approvals",),
+    ),
+    RuleKind(
+        "allowed_estimators",
+        "the estimator's import path matches a glob",
+        _Context.allowed_estimators,
+        ("model", "estimator"),
+        ("estimator",),
+    ),
+    RuleKind(
+        "max_artifact_mb",
+        "the artifact is at most this many megabytes",
+        _Context.max_artifact_mb,
+        ("model",),
+        ("artifact_bytes",),
+    ),
+    RuleKind(
+        "version_bump",
+        "a changed artifact has a new version",
+        _Context.version_bump,
+        ("version",),
+        ("changed_artifact",),
+    ),
+)
+"""Every policy rule kind, by name: exactly the fields of manifest.Rule (a test checks)."""
+
+
+@dataclass(frozen=True)
+class BuiltinRule:
+    """A rule no policy lists and none can switch off; its verdicts' policy is
+    `modelward.yaml`. Judged by the flows (stage order here, the version checks in
+    judge.builtin_version_checks, governance in evaluate_governance)."""
+
+    name: str
+    judges: str
+    loc: Loc | None
+    """Key path in the manifest; None when the verdict points at the governed file."""
+
+
+BUILTIN_RULES: Mapping[str, BuiltinRule] = {
+    b.name: b
+    for b in (
+        BuiltinRule(
+            STAGE_ORDER_RULE,
+            "a version enters the stage only after the stage it promotes from",
+            ("stages",),  # the verdict points at the stage's own entry: ("stages", STAGE)
+        ),
+        BuiltinRule(
+            "version_bump",
+            "a changed artifact has a new version, whatever the policies",
+            ("version",),
+        ),
+        BuiltinRule(
+            "immutable_version",  # judge.IMMUTABLE_RULE
+            "a registered version keeps its artifact forever",
+            ("version",),
+        ),
+        BuiltinRule(
+            GOVERNANCE_RULE,
+            "a change to policies/, modelward.yaml or .github/ has governance approval",
+            None,
+        ),
+    )
+}
+
+RULE_LOCS: Mapping[str, Loc] = {
+    **{b.name: b.loc for b in BUILTIN_RULES.values() if b.loc is not None},
+    **{k.name: k.loc for k in RULE_TABLE.values()},
+}
+"""The manifest line each rule concerns (a key path in models/NAME/model.yaml): a view
+of RULE_TABLE and BUILTIN_RULES."""
 
 
 def _stage_order(candidate: Candidate, config: Config, stage: str) -> Verdict | None:
