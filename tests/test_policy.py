@@ -17,10 +17,8 @@ from modelward.policy import (
     Approvals,
     Baseline,
     Candidate,
-    Fingerprint,
     Verdict,
     WaiverUse,
-    artifact_changed,
     evaluate,
     evaluate_governance,
     re_evaluate_approvals,
@@ -392,17 +390,6 @@ def test_version_bump_needs_a_new_version_for_a_changed_artifact(
     cand = candidate(ws, base_version=base_version, changed_artifact=changed)
     v = one(run(ws, cand), "version_bump")
     assert (v.status, v.reason, v.line) == (status, reason, 4)
-
-
-def test_artifact_changed_compares_bytes_or_training_inputs() -> None:
-    a = Fingerprint("a" * 64, "m1", "d1", "s1")
-    assert artifact_changed(a, Fingerprint("a" * 64, "m2", "d2", "s2")) is False
-    assert artifact_changed(a, Fingerprint("b" * 64, "m1", "d1", "s1")) is True
-    # artifacts that are not byte-stable compare by what produced them
-    assert artifact_changed(a, Fingerprint("b" * 64, "m1", "d1", "s1"), byte_stable=False) is False
-    assert artifact_changed(a, Fingerprint("b" * 64, "m1", "d2", "s1"), byte_stable=False) is True
-    assert artifact_changed(a, Fingerprint(None, "m1", None, "s1")) is None
-    assert artifact_changed(a, None) is None
 
 
 # ---------------------------------------------------------------- stage order

@@ -158,6 +158,25 @@ def test_evidence_payload_round_trips(
     assert parse_message(format_message(ev)) == (ev, None)
 
 
+def test_the_base_branch_baseline_a_promotion_compared_with_round_trips() -> None:
+    from modelward.registry import RecordedBaseline
+
+    ev = evidence(baselines=(RecordedBaseline("staging", "0.3.0", {"roc_auc": 0.9962}),))
+    payload = ev.to_payload()
+    assert payload["baselines"] == [
+        {
+            "stage": "staging",
+            "version": "0.3.0",
+            "source": "base-branch",
+            "metrics": {"roc_auc": 0.9962},
+        }
+    ]
+    assert parse_message(format_message(ev)) == (ev, None)
+    payload["baselines"][0]["metrics"] = {"roc_auc": "high"}
+    with pytest.raises(ValueError, match=r"baselines\.metrics\.roc_auc: expected a number"):
+        Evidence.from_payload(payload)
+
+
 def test_a_minimal_evidence_leaves_absent_fields_out() -> None:
     ev = Evidence(model="churn", version="1.0.0", action="register")
     assert ev.to_payload() == {

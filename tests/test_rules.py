@@ -227,12 +227,6 @@ LACKING = {
         {},  # the tag records recall per gender only
         "staging/fairness_gap: the tag records no metrics per region",
     ),
-    "changed_artifact": (
-        "version_bump: true",
-        {},  # 1.0.0 was never registered, so no artifact to compare with
-        "staging/version_bump: no recorded artifact of version 1.0.0 to compare with, so "
-        "whether the artifact changed is unknown",
-    ),
     "approvals": (
         "approvals: {min: 1, from: owners}",
         {"approvers": ("erin",)},  # counted then as a member of @acme/risk-ds
@@ -245,7 +239,7 @@ LACKING = {
             "verdicts": (Recorded("staging", "no_regression", "fail", "roc_auc dropped"),),
         },  # compared with the base branch's model then: no tag records its metrics
         "staging/no_regression: the baseline was the base branch's model, whose metrics "
-        "no tag records",
+        "this tag does not record (made before modelward recorded them)",
     ),
 }
 
@@ -265,7 +259,9 @@ def test_a_recheck_from_a_tag_that_lacks_evidence_says_what_it_cannot_recheck(
 
 
 def test_every_evidence_a_tag_can_lack_has_a_recheck_scenario() -> None:
-    from_manifest = {"card", "estimator"}  # the merge commit's manifest: git always has it
+    # the merge commit's manifest, and the training inputs of the merge and its base: git
+    # always has them
+    from_manifest = {"card", "estimator", "changed_artifact"}
 
     assert set(LACKING) == set(EVIDENCE) - from_manifest
 
@@ -284,8 +280,15 @@ def test_every_evidence_a_tag_can_lack_has_a_recheck_scenario() -> None:
             "sklearn.ensemble.HistGradientBoostingClassifier matches none of "
             "sklearn.linear_model.*",
         ),
+        (
+            # the merge retrained 1.0.0 with other params: git shows the inputs changed,
+            # though 1.0.0 was never registered with an artifact to compare bytes with
+            "version_bump: true",
+            ("random_state: 0", "random_state: 3"),
+            "the artifact changed but version stays 1.0.0; bump it",
+        ),
     ],
-    ids=["card", "estimator"],
+    ids=["card", "estimator", "changed_artifact"],
 )
 def test_evidence_read_from_the_manifest_is_never_missing_so_a_failure_is_a_finding(
     tmp_path: Path, rule: str, edit: tuple[str, str] | None, reason: str

@@ -98,7 +98,8 @@ def verify_policies_at_commit(repo: Path, event: Event) -> list[str]:
     The candidate is rebuilt from the tag's evidence: metrics, slice metrics, author and
     approvers, the recorded data-check verdict, the artifact's size (when the artifact
     is stored in the repository and still hashes to the recorded sha256), the stage
-    history and baselines from the registry events before this one. Waivers are
+    history and baselines from the registry events before this one (the base branch's
+    model, when it was the baseline, from this tag's recorded `baselines`). Waivers are
     judged with `today` = the tag's date. Returns one message per blocking verdict,
     prefixed with CANNOT_RECHECK when the evidence lacks what the rule needs.
     """
@@ -420,7 +421,7 @@ class _RecheckContext:
         from .errors import ModelwardError
         from .governance import governance_at
         from .judge import artifact_bytes, artifact_changed, recorded_data_checks
-        from .policy import Approvals, Candidate
+        from .policy import Approvals, Baseline, Candidate
 
         try:
             rules = governance_at(repo, judged_by)
@@ -484,7 +485,16 @@ class _RecheckContext:
             rules=rules,
             candidate=candidate,
             approvals=Approvals(author=ev.author, approvers=tuple(ev.approvers)),
-            baselines=registered(earlier, loaded.record, rules, event.stage or ""),
+            # registered baselines are read again from earlier tags; the base branch's
+            # model (nothing registered in the compared stage) only this tag records
+            baselines={
+                **{
+                    b.stage: Baseline(b.version, b.stage, dict(b.metrics), "base-branch")
+                    for b in ev.baselines
+                    if b.source == "base-branch"
+                },
+                **registered(earlier, loaded.record, rules, event.stage or ""),
+            },
             today=today,
             event=event,
             owners=list(base.record.owners) if base is not None else None,
@@ -592,7 +602,10 @@ def _no_team_membership(ctx: _RecheckContext, verdict: Any) -> str | None:
 
 def _no_baseline(ctx: _RecheckContext, verdict: Any) -> str | None:
     if any(r.value.against not in ctx.baselines for r in ctx._rules_of(verdict)):
-        return "the baseline was the base branch's model, whose metrics no tag records"
+        return (
+            "the baseline was the base branch's model, whose metrics this tag does not "
+            "record (made before modelward recorded them)"
+        )
     return None
 
 

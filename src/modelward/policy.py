@@ -236,7 +236,7 @@ class Candidate:
 
     `slice_metrics`: column -> value -> {"n": rows, "metrics": {metric: value or None}}.
     `changed_artifact`: whether the artifact differs from the base branch's (see
-    `artifact_changed`); None when unknown. `base_version`: the manifest's version on
+    `judge.artifact_changed`); None when unknown. `base_version`: the manifest's version on
     the base branch, None for a new model. `stage_history`: every stage this version
     has been assigned to (from the registry).
     """
@@ -346,37 +346,6 @@ class Candidate:
             stage_history=frozenset(data.get("stage_history", ())),
             version=data.get("version"),
         )
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What identifies a model's artifact: its bytes, or the inputs that produced them."""
-
-    artifact_sha256: str | None = None
-    manifest_digest: str | None = None
-    """Digest of the training-relevant part of the manifest."""
-    data_sha256: str | None = None
-    suite_sha256: str | None = None
-
-
-def artifact_changed(
-    head: Fingerprint, base: Fingerprint | None, *, byte_stable: bool = True
-) -> bool | None:
-    """Whether the candidate's artifact differs from the base branch's; None if unknown.
-
-    Byte-stable artifacts compare by sha256. Otherwise (or when a sha is missing) the
-    training inputs compare: manifest digest, data and suite hashes. No base -> None
-    (a new model; version_bump passes on `base_version is None` anyway).
-    """
-    if base is None:
-        return None
-    if byte_stable and head.artifact_sha256 and base.artifact_sha256:
-        return head.artifact_sha256 != base.artifact_sha256
-    head_inputs = (head.manifest_digest, head.data_sha256, head.suite_sha256)
-    base_inputs = (base.manifest_digest, base.data_sha256, base.suite_sha256)
-    if None in head_inputs or None in base_inputs:
-        return None
-    return head_inputs != base_inputs
 
 
 # ---------------------------------------------------------------- entry points
@@ -778,9 +747,10 @@ Evidence = Literal[
 which of these the tag (or this clone) lacks instead of calling the rule failed:
 metrics, slice_metrics, data_checks (the recorded outcome) and approvals (who approved;
 team membership is not recorded) come from the tag; artifact_bytes from the stored
-artifact; changed_artifact (the base version's registered artifact) and baseline (the
-metrics registered in a stage) from earlier tags; card and estimator from the manifest
-at the merge commit, which git always has."""
+artifact; baseline from earlier tags (the metrics registered in a stage) or this one (the
+base branch's model it recorded); card and estimator from the manifest at the merge
+commit, and changed_artifact from the training inputs of the merge and its base
+(judge.artifact_changed), which git always has."""
 
 EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
 
