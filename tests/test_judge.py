@@ -22,9 +22,8 @@ from modelward.judge import (
     approvals_of,
     artifact_changed,
     stage_changes,
-    training_digest,
 )
-from modelward.manifest import Config, Model
+from modelward.manifest import Config, Model, training_digest
 from modelward.workspace import load
 
 OWNERS = ("bob", "dave")

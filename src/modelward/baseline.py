@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import git
 from .errors import ModelwardError
 from .governance import Governance
-from .manifest import Model, parse
+from .manifest import Model, parse, training_fields
 from .policy import Baseline, applicable
 from .workspace import Loaded, load, state_dir
 from .yamlio import load_bytes
@@ -119,11 +119,6 @@ def for_candidate(
         if base is not None:
             out.update({s: replace(base, stage=s) for s in missing})
     return out
-
-
-def training_fields(model: Model) -> Any:
-    """The part of a manifest that decides the artifact (not version, stages, owners, card)."""
-    return model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
 
 
 def inputs_changed(repo: Path, base_ref: str, head_ref: str, old: Model, new: Model) -> bool:

@@ -91,7 +91,7 @@ def desired(root: Path) -> dict[str, Desired]:
 def _validate(root: Path) -> tuple[dict[str, Desired], list[tuple[str, str]] | None]:
     """The full path: load and cross-check with the schemas (pydantic imported here)."""
     from . import workspace
-    from .judge import training_digest
+    from .manifest import training_digest
 
     ws = workspace.load(root)
     found = {

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import registry
 from .hashing import file_sha256
-from .manifest import Config, Model, Policy, Waivers
+from .manifest import Config, Model, Policy, Waivers, training_digest
 from .policy import (
     CONFIG_POLICY,
     RULE_LOCS,
@@ -242,15 +242,6 @@ def approvals_of(
         codeowners=codeowners,
         unreadable_teams=pr.unreadable_teams,
         changes_requested=pr.changes_requested,
-    )
-
-
-def training_digest(model: Model) -> str:
-    """The digest of what decides the artifact (not version, stages, owners or card)."""
-    from .hashing import canonical_hash
-
-    return canonical_hash(
-        model.model_dump(mode="json", include={"task", "data", "model", "evaluation"})
     )
 
 

@@ -1064,3 +1064,20 @@ def _record_in(annotation: Any) -> type[Record] | None:
         if found is not None:
             return found
     return None
+
+
+TRAINING_FIELDS = frozenset({"task", "data", "model", "evaluation"})
+"""The part of a manifest that decides the artifact (not version, stages, owners, card)."""
+
+
+def training_fields(model: Model) -> Any:
+    """The training-relevant part of a manifest, as plain data."""
+    return model.model_dump(mode="json", include=set(TRAINING_FIELDS))
+
+
+def training_digest(model: Model) -> str:
+    """The digest of what decides the artifact: registered in each tag, so `status` sees a
+    different artifact under one version and `judge` compares registered versions."""
+    from .hashing import canonical_hash
+
+    return canonical_hash(training_fields(model))

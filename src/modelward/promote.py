@@ -38,9 +38,8 @@ from .judge import (
     artifact_changed,
     registration_evidence,
     stage_changes,
-    training_digest,
 )
-from .manifest import Model, Signing
+from .manifest import Model, Signing, training_digest
 from .policy import Candidate, Verdict
 from .pr import code_owners, refuse_committed_state, team_handles
 from .reportdata import ReportData
