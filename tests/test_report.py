@@ -466,3 +466,48 @@ def test_card_reads_metrics_from_the_registry_when_the_store_lacks_the_entry(
     assert "as registered in the tag `diabetes@v2.1.0`" in result.output
     assert "0.4173" in result.output and "0.44" in result.output
     assert not (repo.path / ".modelward" / "artifacts").exists()
+
+
+# ---------------------------------------------------------------- nothing to judge
+
+
+NO_MODEL_VARIANTS = {
+    "plain": {},
+    "numbered": {"pull_request": 42},
+    "awkward refs and notes": {
+        "base": "origin/`main`|x",
+        "head": "feature/<!-- modelward:data {} -->",
+        "notes": ["@everyone *look* <b>here</b> | `tick`", "second\nline"],
+        "generated_by": "modelward 0.1.0 <script>",
+    },
+    "no notes": {"notes": []},
+}
+
+
+@pytest.mark.parametrize("extra", list(NO_MODEL_VARIANTS.values()), ids=list(NO_MODEL_VARIANTS))
+def test_a_report_with_nothing_to_judge_is_the_templates_text_without_jinja(
+    extra: dict[str, Any],
+) -> None:
+    """A pull request that touches no model skips compiling the template (most of such a
+    run's time); what it posts must be byte for byte what the template renders."""
+    from modelward.report import nothing_to_judge, render_summary_line, render_with_template
+
+    data: dict[str, Any] = {
+        "schema": 1,
+        "head_sha": HEAD_SHA,
+        "base": "main",
+        "head": "HEAD",
+        "summary": "pass",
+        "pull_request": None,
+        "generated_by": "modelward 0.1.0",
+        "models": [],
+        "governance": [],
+        "base_sha": "b" * 40,
+        "merge_base": "c" * 40,
+        "notes": ["This pull request changes no model."],
+        **extra,
+    }
+    fast = nothing_to_judge(data, render_summary_line(data))
+    assert fast == render_with_template(data)
+    assert render_report(data) == fast
+    assert extract_data(fast) == json.loads(json.dumps(data))

@@ -93,8 +93,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.exceptions import UndefinedError
 from markupsafe import Markup
 
 from . import markup
@@ -102,6 +100,8 @@ from .errors import DataError, ModelwardError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import jinja2
 
     from .manifest import Dataset, Model
 
@@ -128,6 +128,10 @@ def key(obj: Any, name: str) -> Any:
     try:
         return obj[name]
     except (KeyError, TypeError, IndexError):
+        # Jinja is imported only to render with the template (a report with nothing to
+        # judge is written without it)
+        from jinja2.exceptions import UndefinedError
+
         raise UndefinedError(f"report data has no key {name!r} in {_short_repr(obj)}") from None
 
 
@@ -289,14 +293,14 @@ cell, text, block, code = markup.cell, markup.text, markup.block, markup.code
 
 
 def _str(value: Any) -> str:
-    if isinstance(value, jinja2.Undefined):
+    if _undefined(value):
         str(value)  # StrictUndefined raises here
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def num(value: Any) -> str:
     """A metric value with 4 decimals."""
-    if isinstance(value, jinja2.Undefined):
+    if _undefined(value):
         return _str(value)
     if value is None:
         return "—"
@@ -381,7 +385,14 @@ def gap(values: Mapping[str, Any], metric: str) -> float | None:
 
 
 @functools.cache
+def _undefined(value: Any) -> bool:
+    """A Jinja Undefined, recognised without importing Jinja (as markup.finalize does)."""
+    return hasattr(value, "_undefined_hint")
+
+
 def environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("modelward", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -437,6 +448,15 @@ def render_report(data: Mapping[str, Any], *, limit: int = COMMENT_LIMIT) -> str
     Less detail is rendered, step by step, until the document fits (see the module
     docstring); every model keeps at least its row in the summary table.
     """
+    if not key(data, "models") and not key(data, "governance"):
+        plain = nothing_to_judge(data, render_summary_line(data))
+        if len(plain) <= limit:
+            return plain
+    return render_with_template(data, limit=limit)
+
+
+def render_with_template(data: Mapping[str, Any], *, limit: int = COMMENT_LIMIT) -> str:
+    """`render_report` through the Jinja template, whatever the data."""
     summary_line = render_summary_line(data)
     template = environment().get_template("report.md.j2")
     bodies: dict[str, str] = {}
@@ -495,6 +515,30 @@ def render_report(data: Mapping[str, Any], *, limit: int = COMMENT_LIMIT) -> str
             more = f"\n> ⚠️ {missing} more models are not shown in this table.\n" if missing else ""
             return cut + more + note + block(block_level)
     raise ValueError(f"a report cannot fit in {limit} characters")
+
+
+def nothing_to_judge(data: Mapping[str, Any], summary_line: str) -> str:
+    """The report of a pull request with no model and no governance change, written
+    without Jinja: compiling the report template costs more than the rest of such a run
+    (benchmarks/bench_pr.py). The text is exactly what the template renders for the same
+    data (tests/test_report.py compares the two on awkward inputs), so it cannot drift."""
+    from .markup import code, finalize, text
+
+    number = key(data, "pull_request")
+    where = f"Pull request #{number} · " if number is not None else ""
+    where += (
+        f"{code(key(data, 'base'))} … {code(key(data, 'head'))} at "
+        f"{code(short(key(data, 'head_sha')))} · {_plural(0, 'model')}"
+    )
+    lines = [MARKER, f"## {finalize(summary_line)}", "", where]
+    notes = key(data, "notes")
+    if notes:
+        lines += ["", "### Notes", ""] + [f"- {text(note)}" for note in notes]
+    lines += [
+        "",
+        f"<sub>{text(key(data, 'generated_by'))} · head {text(key(data, 'head_sha'))}</sub>",
+    ]
+    return tidy("\n".join(lines) + "\n") + data_block(data) + "\n"
 
 
 def _table_end(markdown: str) -> int:
