@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import registry
 from .hashing import file_sha256
-from .manifest import Config, Model, Policy, Waivers, training_digest
+from .manifest import Config, Model, training_digest
 from .policy import (
     CONFIG_POLICY,
     RULE_LOCS,
@@ -125,17 +125,9 @@ class Judge:
         )
 
     def removal(self, loaded: Loaded[Model], stage: str) -> list[Verdict]:
-        """The verdicts of taking the model out of `stage`: that stage's approvals rules."""
-        return judge_removal(
-            loaded,
-            stage,
-            config=self.rules.config,
-            policies=self.rules.policies,
-            waivers=self.rules.waivers,
-            approvals=self.approvals,
-            today=self.today,
-            owners=self.owners,
-        )
+        """The verdicts of taking the model out of `stage`: that stage's approvals rules
+        (nothing else of the stage's policies judges a version leaving it)."""
+        return self.reapprove([], loaded, stage)
 
     def reapprove(
         self, stored: Sequence[Mapping[str, Any]], loaded: Loaded[Model], stage: str
@@ -379,31 +371,6 @@ def registered_candidate(
 def registration_evidence(history: registry.ModelHistory, version: str) -> registry.Evidence | None:
     """The evidence of the registration tag of `version` (the first one that has any)."""
     return history.registration_evidence(version)
-
-
-def judge_removal(
-    loaded: Loaded[Model],
-    stage: str,
-    *,
-    config: Config,
-    policies: Mapping[str, Loaded[Policy]],
-    waivers: Loaded[Waivers] | None,
-    approvals: Approvals,
-    today: dt.date,
-    owners: Sequence[str] | None = None,
-) -> list[Verdict]:
-    """The verdicts of taking the model out of `stage`: that stage's approvals rules."""
-    return re_evaluate_approvals(
-        [],
-        model=loaded,
-        config=config,
-        policies=policies,
-        waivers=waivers,
-        approvals=approvals,
-        today=today,
-        target_stage=stage,
-        owners=owners,
-    )
 
 
 def artifact_bytes(repo: Path, ev: registry.Evidence) -> int | None:

@@ -679,6 +679,12 @@ def create_tag(
         raise UsageError(f"cannot tag {commit!r}: no such commit")
     if not message.endswith("\n"):
         message += "\n"
+    return "created" if _write_tag(repo, name, target, message, sign) else "exists"
+
+
+def _write_tag(repo: Path, name: str, target: str, message: str, sign: Signing | None) -> bool:
+    """Write annotated tag `name` (True), or find it already written identically (False);
+    TagConflict when it exists with another message or target. Never moves a tag."""
     existing = _local_tag(repo, name)
     if existing is None:
         try:
@@ -694,13 +700,13 @@ def create_tag(
                 target,
                 input=message.encode("utf-8"),
             )
-            return "created"
+            return True
         except GitError:
             existing = _local_tag(repo, name)  # someone else created it meanwhile
             if existing is None:
                 raise
     _check_same(name, existing, target, message, where="locally")
-    return "exists"
+    return False
 
 
 def _local_tag(repo: Path, name: str) -> _RawTag | None:
@@ -954,28 +960,7 @@ def record_bypass(repo: Path, bypass: Bypass, *, sign: Signing | None = None) ->
     if bypass.pr_number is not None:
         headline += f" (PR #{bypass.pr_number})"
     message = f"{headline}\n\n{body}"
-    existing = _local_tag(repo, name)
-    if existing is None:
-        try:
-            git.run(
-                repo,
-                *signing.git_options(sign, repo),
-                "tag",
-                "--annotate",
-                "--cleanup=verbatim",
-                "--file=-",
-                signing.sign_flag(sign),
-                name,
-                bypass.merge_commit,
-                input=message.encode("utf-8"),
-            )
-            return name, True
-        except GitError:
-            existing = _local_tag(repo, name)  # someone else created it meanwhile
-            if existing is None:
-                raise
-    _check_same(name, existing, bypass.merge_commit, message, where="locally")
-    return name, False
+    return name, _write_tag(repo, name, bypass.merge_commit, message, sign)
 
 
 def read_bypasses(repo: Path) -> list[Bypass]:
