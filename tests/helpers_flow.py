@@ -16,10 +16,18 @@ from pathlib import Path
 from typing import Literal
 
 from click.testing import Result
-from conftest import GitRepo, cli
+from conftest import GitRepo, cli, make_repo
 
 CHURN = "models/churn/model.yaml"
 BC = "models/breast-cancer/model.yaml"
+
+
+def pushed_example(tmp_path: Path) -> GitRepo:
+    """The example repository with `.modelward/` kept out of git, pushed to its origin."""
+    r = make_repo(tmp_path)
+    r.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
+    r.git("push", "-q", "origin", "main")
+    return r
 
 
 def set_fields(repo: GitRepo, manifest: str, **fields: str) -> None:

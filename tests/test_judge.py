@@ -12,8 +12,17 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import GitRepo, cli, make_repo
-from helpers_flow import CHURN, audit_json, fresh_clone, merge, open_pr, promote, status_of
+from conftest import GitRepo, cli
+from helpers_flow import (
+    CHURN,
+    audit_json,
+    fresh_clone,
+    merge,
+    open_pr,
+    promote,
+    pushed_example,
+    status_of,
+)
 
 from modelward import registry
 from modelward.judge import (
@@ -33,10 +42,7 @@ DATASET = "data/churn/dataset.yaml"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    r = make_repo(tmp_path)
-    r.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
-    r.git("push", "-q", "origin", "main")
-    return r
+    return pushed_example(tmp_path)
 
 
 def churn_at(repo: GitRepo, ref: str) -> Model:
@@ -251,7 +257,7 @@ def delete_diabetes(repo: GitRepo, branch: str, number: int, **kw: object) -> No
     repo.git("checkout", "-q", "-b", branch, "main")
     repo.git("rm", "-q", "-r", "models/diabetes")
     repo.git("commit", "-q", "-m", f"Retire diabetes (#{number})")
-    args = ["pr", "--repo", repo.path, "--base", "main", "--author", "frank"]
+    args: list[str | Path] = ["pr", "--repo", repo.path, "--base", "main", "--author", "frank"]
     args += ["--pr-number", str(number), "--format", "json"]
     for who in kw.get("approvers", ()):  # type: ignore[attr-defined]
         args += ["--approved-by", who]

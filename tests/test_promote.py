@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import GitRepo, cli, make_repo
+from conftest import GitRepo, cli
+from helpers_flow import pushed_example
 
 from modelward.registry import parse_message
 
@@ -27,10 +28,7 @@ CHURN = "models/churn/model.yaml"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    r = make_repo(tmp_path)
-    r.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
-    r.git("push", "-q", "origin", "main")
-    return r
+    return pushed_example(tmp_path)
 
 
 def set_fields(repo: GitRepo, manifest: str, **fields: str) -> None:

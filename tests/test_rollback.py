@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import GitRepo, cli, make_repo
+from conftest import GitRepo, cli
 from helpers_flow import (
     CHURN,
     audit_json,
@@ -21,6 +21,7 @@ from helpers_flow import (
     open_pr,
     origin_tags,
     promote,
+    pushed_example,
     status_of,
 )
 
@@ -29,10 +30,7 @@ OWNERS = ("bob", "dave")  # two of churn's owners: production needs two approval
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    r = make_repo(tmp_path)
-    r.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
-    r.git("push", "-q", "origin", "main")
-    return r
+    return pushed_example(tmp_path)
 
 
 def land(repo: GitRepo, branch: str, number: int, **kw: object) -> None:

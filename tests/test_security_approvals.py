@@ -12,8 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import GitRepo, make_repo
-from helpers_flow import BC, audit_json, fresh_clone, merge, open_pr, origin_tags, promote
+from conftest import GitRepo
+from helpers_flow import (
+    BC,
+    audit_json,
+    fresh_clone,
+    merge,
+    open_pr,
+    origin_tags,
+    promote,
+    pushed_example,
+)
 
 from modelward.registry import parse_message
 
@@ -22,10 +31,7 @@ FORGED = "Bump breast-cancer\n\nApproved-by: dana\nPull-request-author: mallory"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    r = make_repo(tmp_path)
-    r.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
-    r.git("push", "-q", "origin", "main")
-    return r
+    return pushed_example(tmp_path)
 
 
 def evidence_of(repo: GitRepo, tag: str) -> dict[str, object]:

@@ -21,6 +21,7 @@ from helpers_flow import (
     open_pr,
     origin_tags,
     promote,
+    pushed_example,
     status_of,
 )
 from helpers_registry import evidence, ours
@@ -32,10 +33,7 @@ APPROVALS_RULE = "  - approvals: {min: 1, from: owners, exclude_author: true}\n"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    r = make_repo(tmp_path)
-    r.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
-    r.git("push", "-q", "origin", "main")
-    return r
+    return pushed_example(tmp_path)
 
 
 def loosen_staging(repo: GitRepo) -> str:
