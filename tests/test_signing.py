@@ -461,3 +461,39 @@ def test_a_runner_holding_its_own_signed_copy_of_a_record_takes_origins_on_fetch
 
     assert repo.git("rev-parse", name) == repo.git("-C", str(other), "rev-parse", name)
     assert registry.record_bypass(repo.path, record, sign=sign) == (name, False)
+
+
+def test_an_unapproved_merge_that_switches_signing_off_does_not_switch_audit_off(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    """The attacker merges, without governance approval, a modelward.yaml without
+    `registry.signing`; every later promotion then makes unsigned tags. The merge is a
+    bypass finding, and the tags after it still answer to the signing settings before it."""
+    from helpers_flow import audit_json, fresh_clone, merge, promote
+    from test_promote import BC, bump, merge_pr
+
+    repo = make_repo(tmp_path)
+    repo.commit("Keep modelward's work files out of git", {".gitignore": ".modelward/\n"})
+    enable_signing(repo, keys["bot"], allowed_line("modelward-bot", keys["bot"]))
+    config = (repo.path / "modelward.yaml").read_text()
+    unsigned = config[: config.index("registry:\n  signing:")]
+    repo.git("checkout", "-q", "-b", "unsign", "main")
+    repo.commit("Stop signing", {"modelward.yaml": unsigned})
+    result = promote(repo, merge(repo, "unsign", 9, approvers=("dana",)))  # not governance
+    assert result.exit_code == 0, result.output
+    assert "bypass recorded as tag" in result.stdout
+    # a later, properly approved promotion: the merged config no longer signs
+    assert promote(repo, merge_pr(repo, "bc-040", 10, {BC: bump("0.4.0")})).exit_code == 0
+
+    code, data = audit_json(fresh_clone(repo, tmp_path / "auditor"))
+
+    assert code == 1
+    signature = {
+        f["tag"]: f["message"]
+        for f in data["verification"]["findings"]  # type: ignore[index]
+        if f["check"] == "signature"
+    }
+    assert set(signature) == {"breast-cancer@v0.4.0", "breast-cancer#staging#1"}
+    assert all(
+        "is not signed" in m and "changed them without approval" in m for m in signature.values()
+    )

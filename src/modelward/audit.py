@@ -291,13 +291,74 @@ def _verify(
     if no_evidence:
         result.skipped.append(f"{no_evidence} tag(s) carry no evidence (written by GTO or by hand)")
     signed_by = signing.policy_at(repo, ref)  # registry.signing of the default branch
+    owner = {e.tag: name for name, h in histories.items() for e in h.events}
+    # a bypass record is a registry tag too: a replaced one could hide what went in
+    owner.update({b.tag: ", ".join(b.models) or "-" for b in bypasses})
+    flagged: set[str] = set()
     if signed_by is not None:
-        owner = {e.tag: name for name, h in histories.items() for e in h.events}
-        # a bypass record is a registry tag too: a replaced one could hide what went in
-        owner.update({b.tag: ", ".join(b.models) or "-" for b in bypasses})
         for tag, message in signing.verify(repo, signed_by, list(owner)).items():
             result.findings.append(Finding(owner[tag], tag, "signature", message))
+            flagged.add(tag)
+    for bypass, before, later in _unsigned_since(repo, ref, loosening, signed_by, histories):
+        # an unapproved change cannot switch signature checks off, or swap the allowed
+        # signers, for the tags after it: they answer to the settings before it too
+        for tag, message in signing.verify(repo, before, [t for t in later if t in owner]).items():
+            if tag not in flagged:
+                result.findings.append(
+                    Finding(
+                        owner[tag],
+                        tag,
+                        "signature",
+                        f"{message} (the signing settings before {bypass.tag}, which changed "
+                        "them without approval)",
+                    )
+                )
+                flagged.add(tag)
     return result
+
+
+def _unsigned_since(
+    repo: Path,
+    ref: str,
+    loosening: Sequence[registry.Bypass],
+    signed_by: signing.Policy | None,
+    histories: Mapping[str, ModelHistory],
+) -> list[tuple[registry.Bypass, signing.Policy, list[str]]]:
+    """Per unapproved governance change that altered the signing settings: the settings
+    before it and the registry tags made after it (by their merge commits)."""
+    from .errors import ModelwardError
+
+    out: list[tuple[registry.Bypass, signing.Policy, list[str]]] = []
+    for bypass in loosening:
+        if not _commit_exists(repo, bypass.merge_commit):
+            continue
+        try:
+            before = signing.policy_at(repo, _first_parent(repo, bypass.merge_commit))
+        except ModelwardError:
+            continue
+        if before is None:
+            continue
+        touched = (CONFIG_FILE, before.signing.allowed_signers)
+        if bypass.files and not any(f in touched for f in bypass.files):
+            continue  # (no recorded files: the record is damaged, assume the worst)
+        if signed_by is not None and (signed_by.signing, signed_by.allowed) == (
+            before.signing,
+            before.allowed,
+        ):
+            continue
+        # the default branch's commits from the change on (one git call)
+        since = {bypass.merge_commit}
+        since.update(
+            git.run(repo, "rev-list", "--ancestry-path", f"{bypass.merge_commit}..{ref}").split()
+        )
+        later = [
+            e.tag
+            for h in histories.values()
+            for e in h.events
+            if ((e.evidence.merge_commit if e.evidence else None) or e.commit) in since
+        ]
+        out.append((bypass, before, later))
+    return out
 
 
 def _loosened(repo: Path, event: Event, loosening: Sequence[registry.Bypass]) -> list[str]:
