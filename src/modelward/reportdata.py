@@ -160,15 +160,9 @@ class ModelReport:
     def from_dict(cls, data: Mapping[str, Any]) -> ModelReport:
         """Fields a compacted block empties (reasons, slices, versions) may be missing;
         the ones a later run relies on (identity, metrics, verdicts) may not."""
-        from .policy import Verdict
-
         owners = data.get("judged_owners")
         baseline = data.get("baseline")
         checks = data.get("data_checks")
-        try:
-            verdicts = tuple(Verdict.from_dict(v) for v in _list(data, "verdicts"))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ReportDataError(f"verdicts: {exc}") from None
         return cls(
             name=_str(data, "name"),
             status=_str(data, "status"),
@@ -186,7 +180,7 @@ class ModelReport:
             baseline=BaselineRef.from_dict(_as_map(baseline, "baseline")) if baseline else None,
             slices=_map(data, "slices", {}),
             data_checks=_as_map(checks, "data_checks") if checks is not None else None,
-            verdicts=verdicts,
+            verdicts=_verdicts(data, "verdicts"),
             hashes=Hashes.from_dict(_map(data, "hashes", {})),
             artifact_bytes=_opt_int(data, "artifact_bytes"),
             versions={str(k): str(v) for k, v in _map(data, "versions", {}).items()},
@@ -241,8 +235,6 @@ class ReportData:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReportData:
         """The block, checked; ReportDataError for another schema or a malformed field."""
-        from .policy import Verdict
-
         if not isinstance(data, Mapping):
             raise ReportDataError("the block is not a JSON object")
         schema = data.get("schema")
@@ -253,13 +245,6 @@ class ReportData:
         summary = _str(data, "summary")
         if summary not in SUMMARIES:
             raise ReportDataError(f"summary: unknown summary {summary!r}")
-        number = data.get("pull_request")
-        if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
-            raise ReportDataError(f"pull_request: expected a number (got {number!r})")
-        try:
-            governance = tuple(Verdict.from_dict(v) for v in _list(data, "governance", []))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ReportDataError(f"governance: {exc}") from None
         return cls(
             head_sha=_str(data, "head_sha"),
             base=_str(data, "base"),
@@ -268,11 +253,11 @@ class ReportData:
             generated_by=_str(data, "generated_by"),
             base_sha=_opt_str(data, "base_sha"),
             merge_base=_opt_str(data, "merge_base"),
-            pull_request=number,
+            pull_request=_opt_int(data, "pull_request"),
             models=tuple(
                 ModelReport.from_dict(_as_map(m, "models")) for m in _list(data, "models")
             ),
-            governance=governance,
+            governance=_verdicts(data, "governance", []),
             notes=tuple(str(n) for n in _list(data, "notes", [])),
             compacted=_opt_str(data, "compacted"),
             schema=REPORT_SCHEMA,
@@ -336,6 +321,17 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise ReportDataError(f"{key}: expected true or false (got {value!r})")
     return value
+
+
+def _verdicts(data: Mapping[str, Any], key: str, default: Any = _MISSING) -> tuple[Verdict, ...]:
+    """A list of verdicts, each as policy.Verdict reads it (imported only when a block is
+    read: the policy engine brings the schemas)."""
+    from .policy import Verdict
+
+    try:
+        return tuple(Verdict.from_dict(v) for v in _list(data, key, default))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportDataError(f"{key}: {exc}") from None
 
 
 def _list(data: Mapping[str, Any], key: str, default: Any = _MISSING) -> list[Any]:
